@@ -1,0 +1,188 @@
+"""Generate student notebooks, executed solutions and Gradescope autograder zips.
+
+``opsgrade build`` runs, for each ``assignments/<name>/<name>.ipynb``:
+
+1. merge ``assignments/assign_config.yml`` into the notebook's own
+   ``# ASSIGNMENT CONFIG`` cell and run ``otter assign`` on it;
+2. copy the student notebook and its support files (``tracks.json``,
+   ``labkit.py``, ``<name>_kit.py``) to ``dist/<name>/student/``;
+3. execute the solution notebook with nbclient into ``solutions/<name>.ipynb``
+   and save its figures as ``solutions/<name>_fig<k>.png``;
+4. write ``dist/<name>/autograder/<name>-autograder.zip``: our
+   ``run_autograder``/``setup.sh``, pinned ``requirements.txt``, the
+   ``grader`` and ``opsmath`` packages and ``otter_config.json``, with fixed
+   timestamps so that the same sources give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from grader.studentkit import materialise
+
+__all__ = ["REPO", "autograder_zip", "build_assignment", "execute_notebook", "source_assignments"]
+
+REPO = Path(__file__).resolve().parent.parent
+ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+PINNED = ("numpy", "scipy", "pandas", "matplotlib", "hypothesis", "pytest")
+GRADESCOPE = Path(__file__).parent / "autograder_files"
+
+
+def source_assignments(root: Path = REPO / "assignments") -> list[str]:
+    """Assignment names that have a source notebook ``assignments/<name>/<name>.ipynb``."""
+    return sorted(p.parent.name for p in root.glob("*/*.ipynb") if p.stem == p.parent.name)
+
+
+def _merged_source(name: str, root: Path, dest: Path) -> Path:
+    """Copy the source notebook with the shared assign config merged in."""
+    nb = nbformat.read(root / name / f"{name}.ipynb", as_version=4)
+    shared = yaml.safe_load((root / "assign_config.yml").read_text(encoding="utf-8")) or {}
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith("# ASSIGNMENT CONFIG"):
+            own = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            merged = {**shared, **own}
+            merged["files"] = sorted({*merged.get("files", []), "tracks.json", "labkit.py", f"{name}_kit.py"})
+            cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(merged, sort_keys=True)
+            break
+    else:
+        raise ValueError(f"{name}: the source notebook has no '# ASSIGNMENT CONFIG' cell")
+    out = dest / f"{name}.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
+def _normalise_notebook(path: Path) -> None:
+    """Stable bytes: sorted keys, ids by position, no execution counts or outputs."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for i, cell in enumerate(nb.get("cells", [])):
+        cell["id"] = f"cell-{i:03d}"
+        if cell.get("cell_type") == "code":
+            cell["execution_count"] = None
+            cell["outputs"] = []
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def execute_notebook(path: Path, cwd: Path, out: Path, timeout: int = 300) -> list[Path]:
+    """Execute ``path`` top to bottom in ``cwd``; save it to ``out`` and its PNG figures beside it."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    env_before = {k: os.environ.get(k) for k in ("LABKIT_HEADLESS", "MPLBACKEND")}
+    os.environ["LABKIT_HEADLESS"] = "1"
+    os.environ.pop("MPLBACKEND", None)  # let ipykernel use the inline backend
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    figures = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                fig = out.with_name(f"{out.stem}_fig{len(figures) + 1}.png")
+                fig.write_bytes(base64.b64decode(data["image/png"]))
+                figures.append(fig)
+    return figures
+
+
+def _requirements() -> str:
+    lines = [f"{pkg}=={metadata.version(pkg)}" for pkg in PINNED]
+    return "\n".join(lines) + "\n"
+
+
+def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
+    info.external_attr = (0o755 if executable else 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def _package_files(package: str) -> list[tuple[str, Path]]:
+    root = REPO / package
+    return sorted(
+        (str(p.relative_to(REPO)), p)
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".ini", ".sh", ""}
+    )
+
+
+def autograder_zip(name: str, dest: Path) -> Path:
+    """Write the Gradescope autograder zip for ``name`` (deterministic bytes)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{name}-autograder.zip"
+    from grader.runner import collect_questions
+
+    meta = {"assignment": name, "questions": collect_questions(name)}
+    with zipfile.ZipFile(path, "w") as zf:
+        _add(zf, "run_autograder", (GRADESCOPE / "run_autograder").read_bytes(), executable=True)
+        _add(zf, "setup.sh", (GRADESCOPE / "setup.sh").read_bytes(), executable=True)
+        _add(zf, "requirements.txt", _requirements().encode())
+        _add(zf, "otter_config.json", (REPO / "otter_config.json").read_bytes())
+        _add(zf, "assignment.json", (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+        for package in ("grader", "opsmath"):
+            for arcname, file in _package_files(package):
+                _add(zf, arcname, file.read_bytes())
+    return path
+
+
+def build_assignment(
+    name: str,
+    dist: Path = REPO / "dist",
+    solutions: Path = REPO / "solutions",
+    execute: bool = True,
+    root: Path = REPO / "assignments",
+) -> dict[str, Any]:
+    """Build one assignment; returns the paths written."""
+    with tempfile.TemporaryDirectory(prefix=f"opsgrade-build-{name}-") as tmp:
+        tmp_path = Path(tmp)
+        src = _merged_source(name, root, tmp_path)
+        materialise(name, tmp_path)
+        out = tmp_path / "out"
+        proc = subprocess.run(
+            [sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs", str(src), str(out)],
+            capture_output=True, text=True, cwd=tmp_path,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"otter assign failed for {name}:\n{proc.stdout}\n{proc.stderr}")
+        student_dir = dist / name / "student"
+        if student_dir.exists():
+            shutil.rmtree(student_dir)
+        student_dir.mkdir(parents=True)
+        shutil.copyfile(out / "student" / f"{name}.ipynb", student_dir / f"{name}.ipynb")
+        _normalise_notebook(student_dir / f"{name}.ipynb")
+        materialise(name, student_dir)
+        solution_src = tmp_path / "solution.ipynb"
+        shutil.copyfile(out / "autograder" / f"{name}.ipynb", solution_src)
+        _normalise_notebook(solution_src)
+        result: dict[str, Any] = {"student": student_dir / f"{name}.ipynb"}
+        solution_out = solutions / f"{name}.ipynb"
+        if execute:
+            run_dir = tmp_path / "run"
+            materialise(name, run_dir)
+            shutil.copyfile(solution_src, run_dir / f"{name}.ipynb")  # otter's init cell reads it
+            result["figures"] = execute_notebook(run_dir / f"{name}.ipynb", run_dir, solution_out)
+        else:
+            solution_out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(solution_src, solution_out)
+        result["solution"] = solution_out
+    result["autograder"] = autograder_zip(name, dist / name / "autograder")
+    return result

@@ -1,0 +1,99 @@
+"""Detect submissions that copy functions from :mod:`opsmath` or the grader.
+
+Source is only parsed (``ast``), never executed, so this runs safely in the
+trusted process. Each function body is canonicalised (docstring dropped,
+local names renamed by first use) and compared with every function of the
+protected packages; bodies long enough to be more than the obvious one-line
+answer and at least 90 % similar are flagged.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+from pathlib import Path
+
+__all__ = ["copied_functions", "defined_functions"]
+
+MIN_CANONICAL_CHARS = 200
+SIMILARITY = 0.9
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def _new(self, name: str) -> str:
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name(id=self._new(node.id), ctx=node.ctx), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self._new(node.arg)
+        node.annotation = None
+        return node
+
+
+def _canonical(fn: ast.FunctionDef) -> str:
+    body = list(fn.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    clone = ast.FunctionDef(name="f", args=fn.args, body=body or [ast.Pass()], decorator_list=[], returns=None,
+                            type_params=[])
+    clone = _Renamer().visit(ast.fix_missing_locations(clone))
+    return ast.unparse(clone)
+
+
+def _functions(source: str) -> dict[str, ast.FunctionDef]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    return {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def defined_functions(cells: list[str]) -> dict[str, int]:
+    """Top-level function names → index of the last cell defining them."""
+    out: dict[str, int] = {}
+    for index, source in enumerate(cells):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out[node.name] = index
+    return out
+
+
+@functools.cache
+def _protected_bodies() -> tuple[tuple[str, str], ...]:
+    import opsmath
+
+    roots = [Path(opsmath.__file__).parent, Path(__file__).parent / "suites"]
+    bodies = []
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            for name, fn in _functions(path.read_text(encoding="utf-8")).items():
+                canon = _canonical(fn)
+                if len(canon) >= MIN_CANONICAL_CHARS:
+                    bodies.append((f"{path.parent.name}.{path.stem}.{name}", canon))
+    return tuple(bodies)
+
+
+def copied_functions(cells: list[str]) -> dict[str, str]:
+    """Student function name → the protected function it copies."""
+    found: dict[str, str] = {}
+    protected = _protected_bodies()
+    for source in cells:
+        for name, fn in _functions(source).items():
+            canon = _canonical(fn)
+            if len(canon) < MIN_CANONICAL_CHARS:
+                continue
+            for origin, body in protected:
+                if canon == body or difflib.SequenceMatcher(None, canon, body, autojunk=False).ratio() >= SIMILARITY:
+                    found[name] = origin
+                    break
+    return found

@@ -1,0 +1,219 @@
+"""pytest plugin behind every hidden suite.
+
+A hidden suite is an ordinary pytest module in :mod:`grader.suites`. Its
+tests take these fixtures:
+
+``student``
+    Proxy to the submission's functions, executing in the sandboxed child:
+    ``student.psi([..], [..])``. Values cross as JSON. A missing function,
+    an exception, a timeout or a crash fails only the test that called it.
+``track``
+    The :class:`opsmath.tracks.Track` the student chose with ``TRACK = ...``.
+``submission``
+    The :class:`Submission` itself (cells, variables via ``.get``).
+
+and are marked with their question and points::
+
+    @pytest.mark.question("psi", points=2)
+    def test_psi_worked_example(student): ...
+
+Run one suite against one notebook::
+
+    pytest grader/suites/test_drift_detective.py --submission path/to/nb.ipynb
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from grader.sandbox.parent import Limits, Sandbox, StudentError
+
+settings.register_profile(
+    "grading",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=25,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile(os.environ.get("OPSGRADE_HYPOTHESIS_PROFILE", "grading"))
+
+PROTECTED_ROOTS = ("opsmath", "grader")
+
+
+class ForbiddenAccess(AssertionError):
+    """The submission tried to use the reference library or the grader."""
+
+
+def protected_paths() -> list[str]:
+    """Directories the sandboxed child may not read."""
+    import grader
+    import opsmath
+
+    paths = [str(Path(opsmath.__file__).parent), str(Path(grader.__file__).parent)]
+    repo = Path(grader.__file__).parent.parent
+    for extra in ("tests", "solutions", "dist", "assignments"):
+        if (repo / extra).is_dir():
+            paths.append(str(repo / extra))
+    paths += [p for p in ("/autograder/source", "/autograder/results") if os.path.isdir(p)]
+    paths += [p for p in os.environ.get("OPSGRADE_PROTECT", "").split(os.pathsep) if p]
+    return paths
+
+
+class Submission:
+    """One notebook under grading: its sandbox, its cells and its integrity record."""
+
+    def __init__(self, path: str | os.PathLike, assignment: str, limits: Limits | None = None) -> None:
+        from grader.notebook import SubmissionError, read_code_cells
+        from grader.originality import copied_functions, defined_functions
+        from grader.studentkit import materialise
+
+        self.path = Path(path)
+        self.assignment = assignment
+        self.error: str | None = None
+        self.sandbox: Sandbox | None = None
+        self.copied: dict[str, str] = {}
+        self.defined_in: dict[str, int] = {}
+        try:
+            self.cells = read_code_cells(self.path)
+        except SubmissionError as exc:
+            self.cells = []
+            self.error = str(exc)
+            return
+        self.copied = copied_functions(self.cells)
+        self.defined_in = defined_functions(self.cells)
+        import tempfile
+
+        self._kit = tempfile.mkdtemp(prefix="opsgrade-kit-")
+        files = materialise(assignment, self._kit)
+        self.sandbox = Sandbox(self.cells, support_files=files, protected=protected_paths(), limits=limits or Limits())
+        self.sandbox.start()
+
+    def close(self) -> None:
+        """Stop the child and remove temporary files."""
+        import shutil
+
+        if self.sandbox is not None:
+            self.sandbox.close()
+        if getattr(self, "_kit", None):
+            shutil.rmtree(self._kit, ignore_errors=True)
+
+    # -- integrity ---------------------------------------------------------------------
+    def tainted(self, name: str) -> str | None:
+        """Why calls to ``name`` must not earn points, or ``None``."""
+        if name in self.copied:
+            return f"{name} copies the reference implementation ({self.copied[name]}); no points for it"
+        if self.sandbox is None:
+            return None
+        cell = self.defined_in.get(name)
+        for where, what in self.sandbox.violation_sites:
+            if where == name or (cell is not None and where == f"cell {cell}"):
+                return f"{name} is tied to a forbidden access ({what}); no points for it"
+        return None
+
+    def require_ok(self) -> None:
+        """Fail the calling test when the notebook could not be run at all."""
+        if self.error is not None:
+            pytest.fail(f"submission could not be graded: {self.error}", pytrace=False)
+
+    def get(self, name: str) -> Any:
+        """A top-level variable of the notebook (plain data); a missing one fails the test."""
+        self.require_ok()
+        try:
+            return self.sandbox.get(name)
+        except StudentError as exc:
+            raise StudentCallFailed(str(exc)) from None
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a student function; integrity violations fail the test."""
+        self.require_ok()
+        reason = self.tainted(name)
+        if reason:
+            raise ForbiddenAccess(reason)
+        try:
+            value = self.sandbox.call(name, *args, **kwargs)
+        except StudentError as exc:
+            raise StudentCallFailed(f"{type(exc).__name__}: {exc}") from None
+        reason = self.tainted(name)  # the call itself may have tried something
+        if reason:
+            raise ForbiddenAccess(reason)
+        return value
+
+
+class StudentCallFailed(AssertionError):
+    """A call into student code raised, timed out or crashed (message is shown)."""
+
+
+class StudentProxy:
+    """``student.fn(*args)`` → ``submission.call("fn", *args)``."""
+
+    def __init__(self, submission: Submission) -> None:
+        self._submission = submission
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._submission.call(name, *args, **kwargs)
+
+        call.__name__ = name
+        return call
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opsgrade")
+    group.addoption("--submission", action="store", default=None, help="notebook (.ipynb) to grade")
+    group.addoption("--assignment", action="store", default=None,
+                    help="assignment name (default: from the suite file name test_<name>.py)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "question(name, points): the question a hidden test belongs to and its points")
+
+
+def _assignment_of(request: pytest.FixtureRequest) -> str:
+    name = request.config.getoption("--assignment")
+    if name:
+        return name
+    stem = Path(str(request.node.path)).stem
+    return stem.removeprefix("test_")
+
+
+@pytest.fixture(scope="module")
+def submission(request: pytest.FixtureRequest):
+    """The graded notebook, started once per suite module."""
+    path = request.config.getoption("--submission")
+    if not path:
+        pytest.skip("no --submission given")
+    from grader.runner import record_submission
+
+    sub = Submission(path, _assignment_of(request))
+    yield sub
+    record_submission(sub)
+    sub.close()
+
+
+@pytest.fixture(scope="module")
+def student(submission: Submission) -> StudentProxy:
+    """Proxy to the submission's functions."""
+    submission.require_ok()
+    return StudentProxy(submission)
+
+
+@pytest.fixture(scope="module")
+def track(submission: Submission):
+    """The student's track (from ``TRACK = "..."`` in the notebook)."""
+    from opsmath.tracks import TRACKS
+
+    submission.require_ok()
+    key = submission.get("TRACK")
+    if key not in TRACKS:
+        pytest.fail(f"TRACK must be one of {sorted(TRACKS)}; the notebook has {key!r}", pytrace=False)
+    return TRACKS[key]

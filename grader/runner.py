@@ -1,0 +1,246 @@
+"""Grade one notebook with its hidden suite and produce Gradescope's results.json.
+
+The same function serves the Gradescope entry point (:mod:`grader.gradescope`)
+and the local batch regrade (:mod:`grader.batch`), so both give the same
+score for the same submission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.checks import GradingFailure
+
+__all__ = [
+    "SUITES_DIR",
+    "Collector",
+    "assignments",
+    "collect_questions",
+    "grade_notebook",
+    "question_points",
+    "write_results",
+    "zero_results",
+]
+
+SUITES_DIR = Path(__file__).parent / "suites"
+RESULTS_SCHEMA_VERSION = 1
+
+
+def assignments() -> list[str]:
+    """Names of the assignments that have a hidden suite."""
+    return sorted(p.stem.removeprefix("test_") for p in SUITES_DIR.glob("test_*.py"))
+
+
+def suite_path(assignment: str) -> Path:
+    """Path of the hidden suite for ``assignment`` (``ValueError`` if unknown)."""
+    path = SUITES_DIR / f"test_{assignment}.py"
+    if not path.exists():
+        raise ValueError(f"unknown assignment {assignment!r}; known: {assignments()}")
+    return path
+
+
+def _message(excinfo: Any) -> str:
+    """The student-safe text of a test failure: the hint, never a traceback."""
+    if excinfo is None:
+        return ""
+    exc = excinfo.value
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    from grader.plugin import ForbiddenAccess, StudentCallFailed
+
+    if isinstance(exc, (GradingFailure, StudentCallFailed, ForbiddenAccess)):
+        return str(exc)
+    if isinstance(exc, pytest.fail.Exception):
+        return str(exc.msg if hasattr(exc, "msg") else exc)
+    if isinstance(exc, pytest.skip.Exception):
+        return f"skipped: {exc}"
+    if isinstance(exc, AssertionError):
+        return str(exc).split("\nassert ")[0] or "wrong answer"
+    return f"the answer could not be checked ({type(exc).__name__}: {str(exc)[:300]})"
+
+
+class Collector:
+    """pytest plugin object recording each hidden test's question, points and outcome."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("question")
+            if marker is None:
+                continue
+            question = marker.args[0] if marker.args else marker.kwargs["name"]
+            points = float(marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else 1))
+            doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+            self.items[item.nodeid] = {
+                "question": question,
+                "name": item.name,
+                "title": doc[0] if doc else item.name.removeprefix("test_").replace("_", " "),
+                "max_score": points,
+                "visible": bool(marker.kwargs.get("visible", False)),
+                "passed": False,
+                "message": "not run",
+                "seconds": 0.0,
+            }
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        entry = self.items.get(item.nodeid)
+        if entry is None:
+            return
+        entry["seconds"] += call.duration
+        if report.when == "call" and report.passed:
+            entry.update(passed=True, message="")
+        elif report.failed or report.skipped:
+            entry.update(passed=False, message=_message(call.excinfo) or report.outcome)
+
+
+def question_points(results: dict[str, Any]) -> OrderedDict[str, tuple[float, float]]:
+    """Question → (score, max score), in suite order."""
+    out: OrderedDict[str, tuple[float, float]] = OrderedDict()
+    for test in results.get("tests", []):
+        q = test.get("question", test["name"])
+        score, maximum = out.get(q, (0.0, 0.0))
+        out[q] = (score + float(test.get("score", 0.0)), maximum + float(test.get("max_score", 0.0)))
+    return out
+
+
+def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, Any]:
+    """Run the hidden suite of ``assignment`` against ``notebook``.
+
+    Returns
+    -------
+    dict
+        Gradescope ``results.json`` content: ``score``, ``execution_time``,
+        ``output``, and ``tests`` with one entry per hidden test (``name``,
+        ``question``, ``score``, ``max_score``, ``output``, ``visibility``,
+        ``status``).
+    """
+    start = time.monotonic()
+    collector = Collector()
+    args = [
+        str(suite_path(assignment)),
+        "--submission", str(notebook),
+        "--assignment", assignment,
+        "-c", str(SUITES_DIR / "pytest.ini"),
+        "--rootdir", str(SUITES_DIR),
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+        "--tb=no", "--no-header", "--disable-warnings",
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        exit_code = pytest.main(args, plugins=[collector])
+    notes = _submission_notes(collector)
+    tests = []
+    for entry in collector.items.values():
+        score = entry["max_score"] if entry["passed"] else 0.0
+        tests.append({
+            "name": f"{entry['question']}: {entry['title']}",
+            "question": entry["question"],
+            "score": score,
+            "max_score": entry["max_score"],
+            "status": "passed" if entry["passed"] else "failed",
+            "output": entry["message"],
+            "visibility": "visible" if entry["visible"] else "after_published",
+        })
+    if not tests:
+        return zero_results(assignment, f"internal grading error: the hidden suite ran no test (pytest exit {int(exit_code)})")
+    return {
+        "score": round(sum(t["score"] for t in tests), 6),
+        "execution_time": round(time.monotonic() - start, 3),
+        "output": "\n".join(notes),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION},
+    }
+
+
+def collect_questions(assignment: str) -> list[dict[str, Any]]:
+    """The hidden tests of ``assignment`` (question, title, points) without running them."""
+    collector = Collector()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        pytest.main([str(suite_path(assignment)), "--collect-only", "-q", "-c", str(SUITES_DIR / "pytest.ini"),
+                     "--rootdir", str(SUITES_DIR), "-p", "no:cacheprovider"], plugins=[collector])
+    return [{"question": e["question"], "title": e["title"], "max_score": e["max_score"], "visible": e["visible"]}
+            for e in collector.items.values()]
+
+
+def zero_results(assignment: str, message: str) -> dict[str, Any]:
+    """A valid results.json giving zero on every hidden test, with ``message`` as output."""
+    try:
+        questions = collect_questions(assignment)
+    except Exception:  # unknown assignment or broken suite: still a valid file
+        questions = []
+    tests = [{
+        "name": f"{q['question']}: {q['title']}",
+        "question": q["question"],
+        "score": 0.0,
+        "max_score": q["max_score"],
+        "status": "failed",
+        "output": message,
+        "visibility": "visible" if q["visible"] else "after_published",
+    } for q in questions]
+    return {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "output": message,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION},
+    }
+
+
+_LAST_SUBMISSION: dict[str, Any] = {}
+
+
+def _submission_notes(collector: Collector) -> list[str]:
+    info = _LAST_SUBMISSION.pop("info", None)
+    if not info:
+        return []
+    notes = []
+    if info.get("error"):
+        notes.append(f"The notebook could not be graded: {info['error']}")
+    for cell in info.get("cells", []):
+        notes.append(f"Code cell {cell['index'] + 1} raised: {cell['error']}")
+    for name, origin in info.get("copied", {}).items():
+        notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")
+    for v in info.get("violations", []):
+        notes.append(f"Forbidden access attempted: {v}")
+    return notes
+
+
+def record_submission(sub: Any) -> None:
+    """Called by the suite fixture at teardown to pass notebook-level notes to the runner."""
+    cells = []
+    if sub.sandbox is not None:
+        cells = [{"index": c.index, "error": c.error} for c in sub.sandbox.cell_results if not c.ok]
+    _LAST_SUBMISSION["info"] = {
+        "error": sub.error,
+        "cells": cells,
+        "copied": dict(sub.copied),
+        "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
+    }
+
+
+def write_results(results: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write ``results`` atomically (temporary file + rename): never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,310 @@
+"""The sandboxed child: runs notebook cells and answers calls, nothing else.
+
+This module is the only project code loaded in the process that executes
+student code. It is preloaded (with the scientific stack) in a forkserver,
+so a fresh child starts in milliseconds. Before any student code runs, the
+child
+
+* moves into a private working directory and points ``TMPDIR`` there;
+* caps its address space, CPU time and file sizes with ``setrlimit``;
+* leaves the network namespace where the OS allows (root on Gradescope);
+* installs an audit hook (PEP 578, cannot be removed) that refuses to read
+  the grader and reference library, to write outside the working directory,
+  to start processes, send signals, load native code through ``ctypes``,
+  open sockets, walk the garbage collector, or import ``opsmath``/``grader``.
+
+The child never sees hidden tests or expected values: the parent sends
+inputs and receives outputs as JSON (:mod:`grader.sandbox.codec`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from grader.sandbox.codec import dumps, from_plain, loads, to_plain  # noqa: E402
+
+PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot")
+"""Modules imported once in the forkserver so children start warm."""
+
+for _mod in PRELOAD:
+    try:
+        __import__(_mod)
+    except Exception:  # pragma: no cover - optional stack pieces
+        pass
+try:  # widgets are optional; import once so notebooks with sliders start warm
+    import ipywidgets  # noqa: F401
+except Exception:  # pragma: no cover
+    pass
+
+_DENIED_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "signal.pthread_kill",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.cdata",
+        "socket.connect",
+        "socket.bind",
+        "socket.sendto",
+        "socket.sendmsg",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "urllib.Request",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "gc.get_objects",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "sys._current_frames",
+        "pty.spawn",
+        "webbrowser.open",
+    }
+)
+_MUTATING_EVENTS = frozenset(
+    {"os.remove", "os.rename", "os.rmdir", "os.truncate", "os.chmod", "os.chown", "os.symlink", "os.link",
+     "os.utime", "os.mkdir", "shutil.rmtree", "shutil.move", "shutil.copyfile", "shutil.copytree"}
+)
+_LISTING_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "os.walk", "os.chdir"})
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def _install_guard(workdir: str, protected: tuple[str, ...]) -> list[str]:
+    """Install the audit hook; returns the (append-only) list of violations."""
+    violations: list[str] = []
+    record = violations.append
+    realpath = os.path.realpath
+    sep = os.sep
+    workdir = realpath(workdir)
+    allowed_write = (workdir, "/dev/null")
+
+    def inside(path: str, roots: tuple[str, ...]) -> bool:
+        return any(path == r or path.startswith(r + sep) for r in roots)
+
+    def resolve(path: Any) -> str | None:
+        if isinstance(path, int):
+            return None
+        if isinstance(path, bytes):
+            path = path.decode("utf-8", "replace")
+        if not isinstance(path, str):
+            try:
+                path = os.fspath(path)
+            except TypeError:
+                return None
+            if isinstance(path, bytes):
+                path = path.decode("utf-8", "replace")
+        return realpath(path)
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path = resolve(args[0])
+            if path is None:
+                return
+            if inside(path, protected):
+                record(f"read {path}")
+                raise PermissionError(f"the grader does not allow access to {path}")
+            mode, flags = args[1], args[2]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing and not inside(path, allowed_write):
+                raise PermissionError(f"writing outside the working directory is not allowed: {path}")
+        elif event == "import":
+            name = args[0] or ""
+            if name in ("opsmath", "grader") or name.startswith(("opsmath.", "grader.")):
+                record(f"import {name}")
+                raise ImportError(f"importing {name!r} is not allowed in a submission")
+        elif event in _DENIED_EVENTS:
+            raise PermissionError(f"{event} is not allowed while grading")
+        elif event in _MUTATING_EVENTS:
+            for arg in args[:2]:
+                path = resolve(arg) if isinstance(arg, (str, bytes, os.PathLike)) else None
+                if path is not None and not inside(path, allowed_write):
+                    raise PermissionError(f"{event} outside the working directory is not allowed")
+        elif event in _LISTING_EVENTS:
+            path = resolve(args[0]) if args and isinstance(args[0], (str, bytes, os.PathLike)) else None
+            if path is not None and inside(path, protected):
+                record(f"list {path}")
+                raise PermissionError(f"the grader does not allow access to {path}")
+        elif event == "object.__setattr__" and args and args[0] is hook:
+            raise PermissionError("the grader's guard cannot be modified")
+
+    sys.addaudithook(hook)
+    return violations
+
+
+def _limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            vm = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:")), 0)
+    except OSError:
+        vm = 0
+    limits = [
+        (resource.RLIMIT_AS, vm + memory_bytes),
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_FSIZE, 64 * 2**20),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for kind, value in limits:
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _leave_network() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.unshare(0x40000000)  # CLONE_NEWNET; fails harmlessly without privileges
+    except Exception:
+        pass
+
+
+class _Nothing:
+    """No-op stand-in for otter's ``grader`` object and IPython's ``display``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Nothing:
+        return self
+
+    def __repr__(self) -> str:
+        return "<not available while grading>"
+
+
+def _install_stubs() -> None:
+    otter = types.ModuleType("otter")
+    otter.Notebook = _Nothing()  # type: ignore[attr-defined]
+    sys.modules["otter"] = otter
+    builtins.display = lambda *a, **k: None  # type: ignore[attr-defined]
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.show = lambda *a, **k: None
+    except Exception:  # pragma: no cover
+        pass
+
+
+class _Capped(io.StringIO):
+    """A stdout replacement that silently stops growing after a cap."""
+
+    def __init__(self, cap: int = 20_000) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def write(self, s: str) -> int:
+        if self.tell() < self.cap:
+            super().write(s[: self.cap - self.tell()])
+        return len(s)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}): the code called sys.exit()"
+    lines = traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).strip()[-800:]
+
+
+def serve(conn: Any, config: dict[str, Any]) -> None:
+    """Child main loop: set up the sandbox, then answer requests until EOF.
+
+    Requests (JSON): ``{"id", "op": "exec", "source", "index"}``,
+    ``{"id", "op": "call", "name", "args", "kwargs"}``, ``{"id", "op": "get", "name"}``,
+    ``{"id", "op": "names"}``, ``{"id", "op": "violations"}``.
+    """
+    workdir = config["workdir"]
+    os.chdir(workdir)
+    os.environ["TMPDIR"] = workdir
+    os.environ["HOME"] = workdir
+    os.environ["OPSGRADE_SANDBOX"] = "1"  # labkit skips interactive figures while grading
+    sys.dont_write_bytecode = True
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    _leave_network()
+    _install_stubs()
+    for name in [m for m in sys.modules if m == "opsmath" or m.startswith(("opsmath.", "grader.suites"))]:
+        del sys.modules[name]
+    send, recv = conn.send_bytes, conn.recv_bytes
+    _limit_resources(int(config.get("memory_bytes", 2**31)), int(config.get("cpu_seconds", 300)))
+    violations = _install_guard(workdir, tuple(os.path.realpath(p) for p in config.get("protected", ())))
+    sys.path.insert(0, workdir)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    reported = 0
+
+    while True:
+        try:
+            request = loads(recv())
+        except (EOFError, OSError):
+            os._exit(0)
+        except Exception:
+            continue
+        rid = request.get("id")
+        op = request.get("op")
+        reply: dict[str, Any] = {"id": rid, "ok": True}
+        buffer = _Capped()
+        old_out, old_err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = buffer
+        try:
+            if op == "exec":
+                code = compile(request["source"], f"<cell {request.get('index', '?')}>", "exec")
+                exec(code, namespace)
+            elif op == "call":
+                fn = namespace.get(request["name"])
+                if fn is None:
+                    reply.update(ok=False, kind="missing", error=f"{request['name']} is not defined")
+                elif not callable(fn):
+                    reply.update(ok=False, kind="missing", error=f"{request['name']} is not a function")
+                else:
+                    args = from_plain(request.get("args", []))
+                    kwargs = from_plain(request.get("kwargs", {}))
+                    reply["value"] = to_plain(fn(*args, **kwargs))
+            elif op == "get":
+                if request["name"] in namespace:
+                    reply["value"] = to_plain(namespace[request["name"]])
+                else:
+                    reply.update(ok=False, kind="missing", error=f"{request['name']} is not defined")
+            elif op == "names":
+                reply["value"] = sorted(k for k in namespace if not k.startswith("_"))
+            elif op == "violations":
+                reply["value"] = list(violations)
+            else:
+                reply.update(ok=False, kind="protocol", error=f"unknown op {op!r}")
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a result
+            reply.update(ok=False, kind="exception", error=_describe(exc))
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+        reply["stdout"] = buffer.getvalue()[-2000:]
+        if len(violations) > reported:
+            reply["violations"] = violations[reported:]
+            reported = len(violations)
+        try:
+            payload = dumps(reply)
+        except (TypeError, ValueError) as exc:
+            payload = dumps({"id": rid, "ok": False, "kind": "exception", "error": f"unencodable result: {exc}"})
+        try:
+            send(payload)
+        except (OSError, ValueError):
+            os._exit(0)

@@ -1,0 +1,151 @@
+"""JSON encoding of call arguments and results crossing the sandbox boundary.
+
+Only plain data crosses: ``None``, booleans, numbers (NaN and ±inf included),
+strings, lists, string-keyed dicts, NumPy arrays and scalars, pandas
+DataFrames and Series, and dataclasses (as dicts). Anything else is encoded
+as an opaque ``{"__opaque__": type name, "repr": ...}`` marker which the
+parent decodes to :class:`Opaque`, so a student object with a rigged
+``__eq__`` can never reach a comparison in the trusted process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+MAX_MESSAGE_BYTES = 16 * 2**20
+
+
+class Opaque:
+    """Stand-in for a value the child could not express as plain data."""
+
+    __slots__ = ("repr", "type_name")
+
+    def __init__(self, type_name: str, text: str) -> None:
+        self.type_name = type_name
+        self.repr = text
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.repr}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and (self.type_name, self.repr) == (other.type_name, other.repr)
+
+    def __hash__(self) -> int:
+        return hash((self.type_name, self.repr))
+
+
+def _float(x: float) -> Any:
+    if math.isnan(x):
+        return {"__float__": "nan"}
+    if math.isinf(x):
+        return {"__float__": "inf" if x > 0 else "-inf"}
+    return x
+
+
+def to_plain(value: Any, _depth: int = 0) -> Any:
+    """Convert ``value`` to JSON-ready plain data (used on both sides)."""
+    if _depth > 50:
+        return {"__opaque__": "too deep", "repr": ""}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if type(value) in (int, bool) else int(value)
+    if isinstance(value, float):
+        return _float(float(value))
+    mod = type(value).__module__.split(".")[0]
+    if mod == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "biuf":
+                kind = value.dtype.kind
+                items = [to_plain(v.item() if kind != "f" else float(v)) for v in value.ravel()]
+                return {"__ndarray__": items, "shape": list(value.shape), "kind": kind}
+            return {"__ndarray__": [to_plain(v, _depth + 1) for v in value.ravel().tolist()],
+                    "shape": list(value.shape), "kind": "O"}
+        if isinstance(value, np.bool_):
+            return bool(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return _float(float(value))
+        if isinstance(value, np.str_):
+            return str(value)
+    if mod == "pandas":
+        import pandas as pd
+
+        if isinstance(value, pd.DataFrame):
+            return {
+                "__dataframe__": {str(c): [to_plain(v, _depth + 1) for v in value[c].tolist()] for c in value.columns},
+                "index": [to_plain(v, _depth + 1) for v in value.index.tolist()],
+                "index_name": to_plain(value.index.name, _depth + 1),
+            }
+        if isinstance(value, pd.Series):
+            return {
+                "__series__": [to_plain(v, _depth + 1) for v in value.tolist()],
+                "index": [to_plain(v, _depth + 1) for v in value.index.tolist()],
+                "name": to_plain(value.name, _depth + 1),
+            }
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, _depth + 1) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: to_plain(v, _depth + 1) for k, v in value.items()}}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__dict__": {f.name: to_plain(getattr(value, f.name), _depth + 1) for f in dataclasses.fields(value)}}
+    try:
+        text = repr(value)[:200]
+    except Exception:  # a hostile __repr__
+        text = "<unrepresentable>"
+    return {"__opaque__": type(value).__name__[:80], "repr": text}
+
+
+def from_plain(data: Any) -> Any:
+    """Inverse of :func:`to_plain`, building only trusted types."""
+    if isinstance(data, list):
+        return [from_plain(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "__float__" in data:
+        return float(data["__float__"])
+    if "__dict__" in data:
+        return {str(k): from_plain(v) for k, v in data["__dict__"].items()}
+    if "__ndarray__" in data:
+        import numpy as np
+
+        kind = data.get("kind", "f")
+        items = [from_plain(v) for v in data["__ndarray__"]]
+        dtype = {"b": bool, "i": np.int64, "u": np.uint64, "f": float}.get(kind, object)
+        arr = np.array(items, dtype=dtype) if items else np.zeros(0, dtype=dtype)
+        return arr.reshape(data.get("shape", [len(items)]))
+    if "__dataframe__" in data:
+        import pandas as pd
+
+        cols = {k: [from_plain(v) for v in vals] for k, vals in data["__dataframe__"].items()}
+        index = [from_plain(v) for v in data.get("index", [])]
+        df = pd.DataFrame(cols, index=index if index else None)
+        df.index.name = from_plain(data.get("index_name"))
+        return df
+    if "__series__" in data:
+        import pandas as pd
+
+        return pd.Series([from_plain(v) for v in data["__series__"]],
+                         index=[from_plain(v) for v in data.get("index", [])] or None,
+                         name=from_plain(data.get("name")))
+    if "__opaque__" in data:
+        return Opaque(str(data["__opaque__"]), str(data.get("repr", "")))
+    return {str(k): from_plain(v) for k, v in data.items()}
+
+
+def dumps(message: Any) -> bytes:
+    """Encode a protocol message (already plain) as UTF-8 JSON bytes."""
+    return json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads(raw: bytes) -> Any:
+    """Decode protocol bytes; raises ``ValueError`` on oversize or malformed input."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message of {len(raw)} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
+    return json.loads(raw.decode("utf-8"))

@@ -1,0 +1,365 @@
+"""The trusted side of the sandbox: start, feed, watch and restart the child."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import threading
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from multiprocessing import spawn
+from typing import Any
+
+from grader.sandbox.codec import dumps, from_plain, loads, to_plain
+
+__all__ = [
+    "BudgetExhausted",
+    "CellResult",
+    "Limits",
+    "Sandbox",
+    "StudentCrash",
+    "StudentError",
+    "StudentException",
+    "StudentMissing",
+    "StudentTimeout",
+]
+
+_PRELOAD = ["grader.sandbox.child"]
+_CONTEXT: mp.context.BaseContext | None = None
+_SPAWN_LOCK = threading.Lock()
+
+
+def _context() -> mp.context.BaseContext:
+    """A forkserver context with the scientific stack preloaded (started once)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Keep multiprocessing from re-importing ``__main__`` in the child.
+
+    By default a forkserver child re-runs the parent's main module (the CLI,
+    pytest, the Gradescope entry point), which would load the grader and
+    :mod:`opsmath` into the process that runs student code. The child needs
+    nothing from it: its target lives in :mod:`grader.sandbox.child`.
+    """
+    original = spawn.get_preparation_data
+
+    def prepare(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_name", None)
+        data.pop("init_main_from_path", None)
+        return data
+
+    with _SPAWN_LOCK:
+        spawn.get_preparation_data = prepare
+        try:
+            yield
+        finally:
+            spawn.get_preparation_data = original
+
+
+class StudentError(Exception):
+    """Base class: a call into student code did not produce a value."""
+
+
+class StudentMissing(StudentError):
+    """The function or variable is not defined (or not callable)."""
+
+
+class StudentException(StudentError):
+    """Student code raised an exception (message carries type and text)."""
+
+
+class StudentTimeout(StudentError):
+    """Student code exceeded a time limit."""
+
+
+class StudentCrash(StudentError):
+    """The child process died (``os._exit``, segfault, memory or CPU limit)."""
+
+
+class BudgetExhausted(StudentError):
+    """The submission used up its total time or restart budget."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission.
+
+    Attributes
+    ----------
+    cell_seconds : float
+        Wall-clock limit per notebook cell.
+    call_seconds : float
+        Wall-clock limit per function call from a test.
+    submission_seconds : float
+        Total wall-clock budget for all student code of one submission.
+    memory_bytes : int
+        Address space the child may add on top of its warm start.
+    max_restarts : int
+        Child restarts allowed after crashes and timeouts.
+    """
+
+    cell_seconds: float = 30.0
+    call_seconds: float = 10.0
+    submission_seconds: float = 240.0
+    memory_bytes: int = 2 * 2**30
+    max_restarts: int = 8
+
+
+@dataclass
+class CellResult:
+    """What happened to one code cell."""
+
+    index: int
+    ok: bool
+    error: str = ""
+    seconds: float = 0.0
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "the process stopped answering"
+    if code >= 0:
+        return f"the process exited with status {code} (os._exit or a fatal error)"
+    import signal
+
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hints = {"SIGKILL": " (likely the memory limit)", "SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segfault)"}
+    return f"the process was killed by {name}{hints.get(name, '')}"
+
+
+@dataclass
+class Sandbox:
+    """Run a notebook's code cells in a child process and call into it.
+
+    Parameters
+    ----------
+    cells : sequence of str
+        Code cell sources, already cleaned of IPython magics.
+    support_files : iterable of path
+        Trusted files copied into the child's working directory (e.g. the
+        track constants and the lab's helper module).
+    protected : iterable of path
+        Directories the child must not read (grader, opsmath, autograder source).
+    limits : Limits
+    """
+
+    cells: Sequence[str]
+    support_files: Iterable[Path] = ()
+    protected: Iterable[str] = ()
+    limits: Limits = field(default_factory=Limits)
+    cell_results: list[CellResult] = field(default_factory=list, init=False)
+    restarts: int = field(default=0, init=False)
+    student_seconds: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        self._proc: Any = None
+        self._conn: Any = None
+        self._workdir: str | None = None
+        self._next_id = 0
+        self._good_cells: list[int] = []
+        self._poisoned: dict[str, str] = {}
+        self._violations: list[str] = []
+        self.violation_sites: list[tuple[str, str]] = []
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> list[CellResult]:
+        """Start the child and execute every cell; returns per-cell results."""
+        self._workdir = tempfile.mkdtemp(prefix="opsgrade-")
+        for f in self.support_files:
+            shutil.copy(f, self._workdir)
+        self._spawn()
+        for index, source in enumerate(self.cells):
+            self.cell_results.append(self._run_cell(index, source))
+        return self.cell_results
+
+    def close(self) -> None:
+        """Stop the child and remove its working directory."""
+        self._collect_violations()
+        self._kill()
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def _spawn(self) -> None:
+        ctx = _context()
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        from grader.sandbox import child
+
+        config = {
+            "workdir": self._workdir,
+            "protected": [str(p) for p in self.protected],
+            "memory_bytes": self.limits.memory_bytes,
+            "cpu_seconds": int(self.limits.submission_seconds) + 30,
+        }
+        proc = ctx.Process(target=child.serve, args=(child_end, config), daemon=True)
+        with _without_main_module():
+            proc.start()
+        child_end.close()
+        self._proc, self._conn = proc, parent_end
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(timeout=5)
+            self._proc = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _restart(self) -> None:
+        """Replace a dead or stuck child and replay the cells that worked."""
+        self._kill()
+        self.restarts += 1
+        if self.restarts > self.limits.max_restarts:
+            raise BudgetExhausted(f"the submission crashed or timed out {self.restarts} times; grading stopped")
+        self._spawn()
+        for index in self._good_cells:
+            try:
+                self._request({"op": "exec", "source": self.cells[index], "index": index}, self.limits.cell_seconds)
+            except StudentError:
+                pass
+
+    def _note_violations(self, found: Any, message: dict[str, Any]) -> None:
+        if not isinstance(found, list):
+            return
+        where = f"cell {message['index']}" if message.get("op") == "exec" else str(message.get("name", ""))
+        for v in found:
+            text = str(v)
+            if text not in self._violations:
+                self._violations.append(text)
+                self.violation_sites.append((where, text))
+
+    def _collect_violations(self) -> None:
+        if self._proc is None or not self._proc.is_alive():
+            return
+        try:
+            reply = self._request({"op": "violations"}, 2.0, count_time=False)
+            for v in from_plain(reply.get("value", [])) or []:
+                if v not in self._violations:
+                    self._violations.append(str(v))
+        except StudentError:
+            pass
+
+    # -- protocol --------------------------------------------------------------------
+    def _request(self, message: dict[str, Any], timeout: float, count_time: bool = True) -> dict[str, Any]:
+        if self._conn is None:
+            raise StudentCrash("the sandbox is not running")
+        remaining = self.limits.submission_seconds - self.student_seconds
+        if count_time and remaining <= 0:
+            raise BudgetExhausted(f"the submission used its {self.limits.submission_seconds:g} s time budget")
+        timeout = min(timeout, remaining) if count_time else timeout
+        self._next_id += 1
+        rid = self._next_id
+        message = {**message, "id": rid}
+        start = time.monotonic()
+        try:
+            self._conn.send_bytes(dumps(message))
+            while True:
+                left = timeout - (time.monotonic() - start)
+                if left <= 0 or not self._conn.poll(left):
+                    raise StudentTimeout(f"no answer within {timeout:g} s (infinite loop or very slow code?)")
+                reply = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
+                if isinstance(reply, dict) and reply.get("id") == rid:
+                    self._note_violations(reply.get("violations"), message)
+                    return reply
+        except (EOFError, OSError, BrokenPipeError):
+            code = None
+            if self._proc is not None:
+                self._proc.join(timeout=2)
+                code = self._proc.exitcode
+            raise StudentCrash(_exit_reason(code)) from None
+        except ValueError as exc:  # oversized or malformed message
+            raise StudentCrash(f"unreadable answer from the submission: {exc}") from None
+        finally:
+            if count_time:
+                self.student_seconds += time.monotonic() - start
+
+    def _run_cell(self, index: int, source: str) -> CellResult:
+        start = time.monotonic()
+        try:
+            reply = self._request({"op": "exec", "source": source, "index": index}, self.limits.cell_seconds)
+        except StudentError as exc:
+            result = CellResult(index, False, f"{type(exc).__name__}: {exc}", time.monotonic() - start)
+            if not isinstance(exc, BudgetExhausted):
+                try:
+                    self._restart()
+                except BudgetExhausted:
+                    pass
+            return result
+        if reply.get("ok"):
+            self._good_cells.append(index)
+            return CellResult(index, True, "", time.monotonic() - start)
+        return CellResult(index, False, str(reply.get("error", "")), time.monotonic() - start)
+
+    # -- API for tests ---------------------------------------------------------------
+    @property
+    def violations(self) -> list[str]:
+        """Forbidden accesses the child attempted (reads of the grader, imports of opsmath, ...)."""
+        self._collect_violations()
+        return list(self._violations)
+
+    def names(self) -> list[str]:
+        """Names defined at the notebook's top level."""
+        try:
+            return list(self._request({"op": "names"}, 5.0, count_time=False).get("value", []))
+        except StudentError:
+            return []
+
+    def get(self, name: str) -> Any:
+        """Value of a top-level variable, as plain data."""
+        reply = self._checked({"op": "get", "name": name}, self.limits.call_seconds, name)
+        return from_plain(reply.get("value"))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the student's function ``name``; raises a :class:`StudentError` on failure."""
+        if name in self._poisoned:
+            raise StudentCrash(self._poisoned[name])
+        message = {"op": "call", "name": name, "args": to_plain(list(args)), "kwargs": to_plain(kwargs)}
+        reply = self._checked(message, self.limits.call_seconds, name)
+        return from_plain(reply.get("value"))
+
+    def _checked(self, message: dict[str, Any], timeout: float, name: str) -> dict[str, Any]:
+        try:
+            reply = self._request(message, timeout)
+        except (StudentTimeout, StudentCrash) as exc:
+            reason = f"{name}: {exc}"
+            self._poisoned[name] = reason + " (earlier call; not called again)"
+            try:
+                self._restart()
+            except BudgetExhausted:
+                pass
+            raise type(exc)(reason) from None
+        if reply.get("ok"):
+            return reply
+        kind = reply.get("kind")
+        error = str(reply.get("error", "unknown error"))
+        if kind == "missing":
+            raise StudentMissing(error)
+        raise StudentException(error)

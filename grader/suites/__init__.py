@@ -1,0 +1,1 @@
+"""Hidden test suites, one pytest module per assignment (``test_<assignment>.py``)."""
