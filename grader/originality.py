@@ -83,6 +83,15 @@ def _protected_bodies() -> tuple[tuple[str, str], ...]:
     return tuple(bodies)
 
 
+def _similar(a: str, b: str) -> bool:
+    """SequenceMatcher ratio ≥ SIMILARITY, with the cheap upper bounds tried first."""
+    shorter, longer = sorted((len(a), len(b)))
+    if 2 * shorter / (shorter + longer) < SIMILARITY:
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= SIMILARITY and matcher.ratio() >= SIMILARITY
+
+
 def copied_functions(cells: list[str]) -> dict[str, str]:
     """Student function name → the protected function it copies."""
     found: dict[str, str] = {}
@@ -93,7 +102,7 @@ def copied_functions(cells: list[str]) -> dict[str, str]:
             if len(canon) < MIN_CANONICAL_CHARS:
                 continue
             for origin, body in protected:
-                if canon == body or difflib.SequenceMatcher(None, canon, body, autojunk=False).ratio() >= SIMILARITY:
+                if canon == body or _similar(canon, body):
                     found[name] = origin
                     break
     return found

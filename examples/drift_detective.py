@@ -1,0 +1,53 @@
+"""Known-wrong submissions of drift_detective and the exact score each must get (of 12)."""
+
+VARIANTS = {
+    "psi_no_smoothing": {
+        "why": "PSI without empty-bin smoothing returns inf/NaN whenever a bin is empty: loses psi/empty-bins (1) "
+               "and psi_from_samples/random samples (1.5), whose live samples often leave a training bin empty.",
+        "replace": {
+            "def psi(": '''def psi(expected, actual, eps=1e-4):
+    e = np.asarray(expected, dtype=float)
+    a = np.asarray(actual, dtype=float)
+    e = e / e.sum()
+    a = a / a.sum()
+    return float(np.sum((a - e) * np.log(a / e)))
+''',
+        },
+        "score": 9.5,
+    },
+    "uniform_bins": {
+        "why": "Equal-width instead of quantile bins: psi_from_samples disagrees with the reference on random "
+               "samples (1.5), on the far-out-of-range sample (1) and on the track data (live_psi 1); the "
+               "identical-samples check (0.5) and live_status (the status band does not change) still pass.",
+        "replace": {
+            "def psi_from_samples(": '''def psi_from_samples(train, live, bins=10):
+    train = np.asarray(train, dtype=float)
+    live = np.asarray(live, dtype=float)
+    edges = np.linspace(train.min(), train.max(), bins + 1)
+    inner = edges[1:-1]
+    train_counts = np.bincount(np.searchsorted(inner, train, side="right"), minlength=bins)
+    live_counts = np.bincount(np.searchsorted(inner, live, side="right"), minlength=bins)
+    return psi(train_counts, live_counts)
+''',
+        },
+        "score": 8.5,
+    },
+    "strict_bands": {
+        "why": "0.2 classified as significant (> instead of >=): loses drift_status/boundaries (1).",
+        "replace": {
+            "def drift_status(": '''def drift_status(psi_value):
+    if psi_value < 0.1:
+        return "stable"
+    if psi_value < 0.2:
+        return "investigate"
+    return "significant"
+''',
+        },
+        "score": 11.0,
+    },
+    "no_prediction": {
+        "why": "Prediction left blank: loses prediction (1) only.",
+        "replace": {"PREDICTION =": "PREDICTION = ...\n"},
+        "score": 11.0,
+    },
+}
