@@ -44,7 +44,7 @@ def main(root: str | os.PathLike | None = None) -> int:
             results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
         else:
             results = grade_notebook(assignment, notebook)
-    except BaseException as exc:  # noqa: BLE001 - a result must always be written
+    except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         results = zero_results(assignment, f"The autograder failed on this submission: {detail}")
         traceback.print_exc()

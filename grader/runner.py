@@ -156,7 +156,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
             "visibility": "visible" if entry["visible"] else "after_published",
         })
     if not tests:
-        return zero_results(assignment, f"internal grading error: the hidden suite ran no test (pytest exit {int(exit_code)})")
+        message = f"internal grading error: the hidden suite ran no test (pytest exit {int(exit_code)})"
+        return zero_results(assignment, message)
     return {
         "score": round(sum(t["score"] for t in tests), 6),
         "execution_time": round(time.monotonic() - start, 3),

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "as_distribution",
     "as_sample",
+    "check_accuracy",
     "check_fraction_open",
     "check_nonnegative",
     "check_positive",
@@ -46,6 +47,14 @@ def check_nonnegative(value: Any, name: str) -> float:
     x = _finite_real(value, name)
     if x < 0 or math.isinf(x):
         raise ValueError(f"{name} must be a finite non-negative number, got {x!r}")
+    return x
+
+
+def check_accuracy(value: Any, name: str) -> float:
+    """Return ``value`` as a float accuracy in (0, 1]."""
+    x = check_positive(value, name)
+    if x > 1:
+        raise ValueError(f"{name} must be a fraction in (0, 1], got {x!r}")
     return x
 
 

@@ -26,8 +26,8 @@ from opsmath._validation import as_distribution, as_sample, check_nonnegative, c
 __all__ = [
     "DEFAULT_EPS",
     "PSI_BANDS",
-    "bin_edges",
     "bin_counts",
+    "bin_edges",
     "degraded_accuracy",
     "drift_status",
     "js_divergence",
@@ -288,9 +288,17 @@ def drift_status(psi_value: float, bands: tuple[float, float] = PSI_BANDS) -> st
     Raises
     ------
     ValueError
-        If ``psi_value`` is negative or NaN, or the bands are not increasing.
+        If ``psi_value`` is not a number, negative (``-inf`` included) or NaN,
+        or the bands are not increasing.
     """
-    value = check_nonnegative(psi_value, "psi_value") if not math.isinf(float(psi_value)) else math.inf
+    try:
+        value = float(psi_value)
+    except (TypeError, ValueError):
+        raise ValueError(f"psi_value must be a real number, got {psi_value!r}") from None
+    if math.isnan(value):
+        raise ValueError("psi_value must not be NaN")
+    if value < 0:
+        raise ValueError(f"psi_value must be non-negative (PSI is never negative), got {value!r}")
     low, high = bands
     if not 0 <= low <= high:
         raise ValueError(f"bands must satisfy 0 <= low <= high, got {bands!r}")

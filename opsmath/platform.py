@@ -186,6 +186,8 @@ def break_even_models(
 def team_capacity_models(capacity_hours: float, model: ToilModel = DEFAULT_TOIL) -> int:
     """Largest N whose manual toil fits in ``capacity_hours`` per year (0 if none)."""
     cap = check_nonnegative(capacity_hours, "capacity_hours")
+    if manual_toil(10**9, model) <= cap:
+        raise ValueError("this toil model never exhausts the capacity (all coefficients are zero?)")
     n = 0
     step = 1
     while manual_toil(n + step, model) <= cap:  # gallop, then bisect

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import lambertw
 
-from opsmath._validation import check_nonnegative, check_positive
+from opsmath._validation import check_accuracy, check_nonnegative, check_positive
 
 __all__ = [
     "PolicyResult",
@@ -39,9 +39,7 @@ def _economics(C: float, Q: float, V: float, A0: float, lam: float) -> tuple[flo
     C = check_positive(C, "C (retraining cost)")
     Q = check_positive(Q, "Q (queries per day)")
     V = check_positive(V, "V (value per accuracy point)")
-    A0 = check_positive(A0, "A0 (initial accuracy)")
-    if A0 > 1:
-        raise ValueError(f"A0 (initial accuracy) must be a fraction in (0, 1], got {A0!r}")
+    A0 = check_accuracy(A0, "A0 (initial accuracy)")
     lam = check_nonnegative(lam, "lam (decay rate per day)")
     return C, Q, V, A0, lam
 
@@ -51,7 +49,7 @@ def accuracy_at(t: ArrayLike, A0: float, lam: float) -> NDArray[np.float64] | fl
 
     .. math:: A(t) = A_0 e^{-\lambda t}
     """
-    A0 = check_positive(A0, "A0")
+    A0 = check_accuracy(A0, "A0")
     lam = check_nonnegative(lam, "lam")
     tt = np.asarray(t, dtype=float)
     if np.any(tt < 0) or not np.all(np.isfinite(tt)):
@@ -90,7 +88,7 @@ def staleness_cost(
     """
     Q = check_positive(Q, "Q")
     V = check_positive(V, "V")
-    A0 = check_positive(A0, "A0")
+    A0 = check_accuracy(A0, "A0")
     lam = check_nonnegative(lam, "lam")
     tt = np.asarray(T, dtype=float)
     if np.any(tt < 0) or not np.all(np.isfinite(tt)):
@@ -211,7 +209,7 @@ def time_to_threshold(A0: float, lam: float, threshold: float) -> float:
     threshold : float
         Accuracy that triggers a retrain, in (0, A0].
     """
-    A0 = check_positive(A0, "A0")
+    A0 = check_accuracy(A0, "A0")
     lam = check_nonnegative(lam, "lam")
     threshold = check_positive(threshold, "threshold")
     if threshold > A0:
@@ -315,7 +313,7 @@ def simulate_retraining(
     C = check_positive(C, "C")
     Q = check_positive(Q, "Q")
     V = check_positive(V, "V")
-    A0 = check_positive(A0, "A0")
+    A0 = check_accuracy(A0, "A0")
     horizon = check_positive(horizon_days, "horizon_days")
     if (interval is None) == (threshold is None):
         raise ValueError("give exactly one of interval and threshold")
@@ -324,16 +322,17 @@ def simulate_retraining(
         raise ValueError("lam must be non-negative and finite")
     if int(steps_per_day) != steps_per_day or steps_per_day < 1:
         raise ValueError("steps_per_day must be a positive integer")
+    steps_per_day = int(steps_per_day)
     dt = 1.0 / steps_per_day
-    n_steps = max(1, int(round(horizon * steps_per_day)))
+    n_steps = max(1, round(horizon * steps_per_day))
     if interval is not None:
-        period = max(1, int(round(check_positive(interval, "interval") * steps_per_day)))
+        period = max(1, round(check_positive(interval, "interval") * steps_per_day))
         policy = f"every {period * dt:g} days"
     else:
         thr = check_positive(threshold, "threshold")
         if thr > A0:
             raise ValueError("threshold must not exceed A0")
-        check = max(1, int(round(check_positive(check_every, "check_every") * steps_per_day)))
+        check = max(1, round(check_positive(check_every, "check_every") * steps_per_day))
         policy = f"retrain below {thr:g}"
 
     retrains = 1  # the model deployed at t = 0
@@ -351,7 +350,7 @@ def simulate_retraining(
                 retrains += 1
                 log_factor = 0.0
                 age = 0
-        rate = rates[int(step * dt) % rates.size]
+        rate = rates[(step // steps_per_day) % rates.size]
         a_start = A0 * math.exp(log_factor)
         if rate == 0:
             kept = a_start * dt

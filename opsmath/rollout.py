@@ -10,6 +10,7 @@ probability ratio test.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ def staged_rollout(
     fractions = [check_positive(f, "stage fraction") for f in stages]
     if not fractions or any(f > 1 for f in fractions):
         raise ValueError("stages must be non-empty fractions in (0, 1]")
-    if any(b <= a for a, b in zip(fractions, fractions[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(fractions)):
         raise ValueError("stage fractions must be strictly increasing")
     floor = check_nonnegative(min_stage_time, "min_stage_time")
     return [max(floor, canary_duration(samples_per_stage, request_rate, f)) for f in fractions]
@@ -204,15 +205,19 @@ def ab_sample_size(
     Returns
     -------
     int
-        ⌈n⌉ (with a 1e-9 relative allowance so rounded z values that make n
-        an integer are not bumped up by floating-point noise).
+        ⌈n⌉; a value within 1e-12 (relative) of an integer counts as that
+        integer, so rounded z values that make n exact are not bumped up by
+        floating-point noise.
     """
     s = check_positive(sigma, "sigma")
     d = check_positive(delta, "delta")
     za = stats.norm.ppf(1 - check_fraction_open(alpha, "alpha") / 2) if z_alpha is None else z_alpha
     zb = stats.norm.ppf(check_fraction_open(power, "power")) if z_beta is None else z_beta
     n = 2 * (za + zb) ** 2 * s**2 / d**2
-    return max(1, math.ceil(n * (1 - 1e-9)))
+    nearest = round(n)
+    if math.isclose(n, nearest, rel_tol=1e-12):  # rounded z values can make n an exact integer
+        return max(1, int(nearest))
+    return max(1, math.ceil(n))
 
 
 def ab_sample_size_proportions(
@@ -283,6 +288,8 @@ class SPRT:
         check_fraction_open(self.beta, "beta")
         if not self.p0 < self.p1:
             raise ValueError("p0 must be smaller than p1")
+        if self.alpha + self.beta >= 1:
+            raise ValueError("alpha + beta must be below 1, otherwise the stopping thresholds cross")
 
     @property
     def upper(self) -> float:

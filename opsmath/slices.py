@@ -102,7 +102,8 @@ def rollout_gate(
     1. every slice has at least ``min_samples`` requests in both tables;
     2. the target slice improves: ``new − old > min_improvement``;
     3. no other slice drops by more than ``tolerance``:
-       ``new ≥ old − tolerance``.
+       ``new ≥ old − tolerance`` (a drop within 1e-12 of the tolerance
+       counts as equal, so 0.95 → 0.94 passes a 0.01 tolerance).
 
     Returns
     -------
@@ -128,7 +129,7 @@ def rollout_gate(
         if name == target_slice:
             continue
         drop = float(old.loc[name, "accuracy"] - new.loc[name, "accuracy"])
-        if drop > tol:
+        if drop > tol + 1e-12:  # a drop equal to the tolerance passes despite float rounding
             regressed.append(str(name))
             reasons.append(f"slice {name!r} regressed by {drop:.4f} (> {tol})")
     return GateDecision(not reasons, tuple(reasons), tuple(regressed))

@@ -143,7 +143,9 @@ _TRACKS = {
         scale_crisis="Fifty customer-specific LLM versions drown the on-call in alert noise.",
         # mlsysim/core/hardware.py: H100 SXM, 989 TFLOP/s FP16 dense tensor,
         # 3.35 TB/s HBM3, 80 GiB, 700 W; constants.py: ~$30,000 (2024).
-        hardware=Hardware("NVIDIA H100 SXM (2022)", 989e12, "FP16 tensor, dense", 3.35e12, 80 * GiB, 700.0, 700.0, 30_000.0),
+        hardware=Hardware(
+            "NVIDIA H100 SXM (2022)", 989e12, "FP16 tensor, dense", 3.35e12, 80 * GiB, 700.0, 700.0, 30_000.0
+        ),
         scenario=Scenario(
             seed=1401,
             drift_feature="prompt_length_tokens",
@@ -171,7 +173,9 @@ _TRACKS = {
         scale_crisis="A shadow test on 500,000 vehicles shows a 100 ms latency tail on older hardware.",
         # mlsysim/core/hardware.py: Jetson Orin NX, 100 TFLOP/s as stored (the
         # vendor's sparse INT8 figure), 102 GB/s, 16 GB, 25 W; no unit cost stored.
-        hardware=Hardware("NVIDIA Jetson Orin NX (2023)", 100e12, "INT8 sparse, as stored", 102e9, 16e9, 25.0, 25.0, None),
+        hardware=Hardware(
+            "NVIDIA Jetson Orin NX (2023)", 100e12, "INT8 sparse, as stored", 102e9, 16e9, 25.0, 25.0, None
+        ),
         scenario=Scenario(
             seed=1402,
             drift_feature="road_brightness",

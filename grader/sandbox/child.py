@@ -292,7 +292,7 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
                 reply["value"] = list(violations)
             else:
                 reply.update(ok=False, kind="protocol", error=f"unknown op {op!r}")
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a result
+        except BaseException as exc:
             reply.update(ok=False, kind="exception", error=_describe(exc))
         finally:
             sys.stdout, sys.stderr = old_out, old_err

@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
-import threading
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from multiprocessing import spawn
+from pathlib import Path
 from typing import Any
 
 from grader.sandbox.codec import dumps, from_plain, loads, to_plain

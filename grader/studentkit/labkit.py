@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 TRACK_KEYS = ("cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer")
 PALETTE = {"train": "#4C72B0", "live": "#DD8452", "ok": "#55A868", "bad": "#C44E52", "neutral": "#8172B2"}

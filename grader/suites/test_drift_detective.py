@@ -109,14 +109,16 @@ def test_psi_from_samples_identical(student):
 def test_drift_status_bands(student):
     """Values inside each band"""
     for value in (0.0, 0.05, 0.15, 0.25, 3.0):
-        check_equal(student.drift_status(value), opsmath.drift_status(value), call=describe_call("drift_status", (value,)))
+        call = describe_call("drift_status", (value,))
+        check_equal(student.drift_status(value), opsmath.drift_status(value), call=call)
 
 
 @pytest.mark.question("drift_status", points=1)
 def test_drift_status_boundaries(student):
     """Band edges: 0.1 and 0.2 are "investigate" """
     for value in (0.1, 0.2, 0.2000001, 0.0999999):
-        check_equal(student.drift_status(value), opsmath.drift_status(value), call=describe_call("drift_status", (value,)))
+        call = describe_call("drift_status", (value,))
+        check_equal(student.drift_status(value), opsmath.drift_status(value), call=call)
 
 
 # -- track answer -------------------------------------------------------------------------
