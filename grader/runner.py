@@ -140,8 +140,11 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "--tb=no", "--no-header", "--disable-warnings",
     ]
     sink = io.StringIO()
+    _LAST_SUBMISSION.clear()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         exit_code = pytest.main(args, plugins=[collector])
+    info = _LAST_SUBMISSION.get("info") or {}
+    status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
     notes = _submission_notes(collector)
     tests = []
     for entry in collector.items.values():
@@ -165,7 +168,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION},
+        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status},
     }
 
 
@@ -202,7 +205,7 @@ def zero_results(assignment: str, message: str) -> dict[str, Any]:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION},
+        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": "ungradable"},
     }
 
 

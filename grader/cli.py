@@ -1,0 +1,125 @@
+"""``opsgrade``: build assignments, grade submissions, report on a gradebook."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+
+
+@app.command()
+def build(
+    assignment: list[str] = typer.Option(None, "--assignment", "-a", help="only these (default: all)"),
+    dist: Path = typer.Option(Path("dist"), help="output folder for student notebooks and autograder zips"),
+    solutions: Path = typer.Option(Path("solutions"), help="output folder for executed solution notebooks"),
+    execute: bool = typer.Option(True, help="execute the solution notebooks (figures)"),
+) -> None:
+    """Generate student notebooks, executed solutions and Gradescope autograder zips."""
+    from grader.build import build_assignment, source_assignments
+
+    names = assignment or source_assignments()
+    for name in names:
+        result = build_assignment(name, dist=dist.resolve(), solutions=solutions.resolve(), execute=execute)
+        figs = len(result.get("figures", []))
+        console.print(f"[green]built[/] {name}: student, solution ({figs} figure(s)), {result['autograder'].name}")
+
+
+@app.command()
+def grade(
+    submissions: list[Path] = typer.Argument(..., help=".ipynb files, folders, or Gradescope export zips"),
+    assignment: str = typer.Option(..., "--assignment", "-a", help="assignment name, e.g. drift_detective"),
+    out: Path = typer.Option(Path("gradebook"), "--out", "-o", help="output folder"),
+    workers: int = typer.Option(0, "--workers", "-j", help="parallel workers (0 = all cores)"),
+    shard: str = typer.Option(None, "--shard", help="grade only shard i/n of the submissions, e.g. 1/4"),
+) -> None:
+    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable)."""
+    from grader.batch import grade_batch
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task(f"grading {assignment}", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
+
+        csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
+                               progress=progress)
+    console.print(f"wrote {csv_path}")
+
+
+@app.command()
+def report(folder: Path = typer.Argument(..., help="a folder written by `opsgrade grade`")) -> None:
+    """Per-question mean/median and failure counts; PNG histogram of totals and per-question bars."""
+    from grader.report import load_results, summarise, write_figures
+
+    summary = summarise(load_results(folder))
+    if not summary["submissions"]:
+        console.print(f"[red]no results.json under {folder}[/]")
+        raise typer.Exit(1)
+    table = Table(title=f"{folder}: {summary['submissions']} submissions, "
+                        f"median total {summary['median_total']:g} / {summary['max_total']:g}")
+    for col in ("question", "max", "mean", "median", "failures"):
+        table.add_column(col, justify="left" if col == "question" else "right")
+    for q, s in summary["questions"].items():
+        table.add_row(q, f"{s['max']:g}", f"{s['mean']:.2f}", f"{s['median']:g}", str(s["failures"]))
+    console.print(table)
+    console.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
+    for path in write_figures(summary, folder):
+        console.print(f"wrote {path}")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+
+
+@app.command()
+def demo(
+    dist: Path = typer.Option(Path("dist"), help="build output folder"),
+    out: Path = typer.Option(Path("dist/demo-gradebook"), help="where the example gradebooks go"),
+    build_first: bool = typer.Option(True, "--build/--no-build", help="build everything first"),
+) -> None:
+    """Build every assignment, then grade the bundled example submissions and print a gradebook."""
+    from grader.batch import grade_batch
+    from grader.build import REPO, source_assignments
+    from grader.examples import materialise_examples
+
+    if build_first:
+        build(assignment=None, dist=dist, solutions=REPO / "solutions", execute=True)
+    table = Table(title="Example submissions: expected vs actual score")
+    for col in ("assignment", "submission", "expected", "score", "max", "match"):
+        table.add_column(col)
+    all_ok = True
+    for name in source_assignments():
+        examples_dir = dist.resolve() / "examples" / name
+        if examples_dir.exists():
+            shutil.rmtree(examples_dir)
+        examples = materialise_examples(name, examples_dir, dist=dist.resolve())
+        book = out / name
+        if book.exists():
+            shutil.rmtree(book)
+        grade_batch(name, [examples_dir], book, workers=os.cpu_count())
+        for variant, (_, expected) in examples.items():
+            data = json.loads((book / variant / "results.json").read_text(encoding="utf-8"))
+            maximum = sum(t["max_score"] for t in data["tests"])
+            want = maximum if expected is None else expected
+            ok = abs(data["score"] - want) < 1e-9
+            all_ok &= ok
+            table.add_row(name, variant, f"{want:g}", f"{data['score']:g}", f"{maximum:g}",
+                          "[green]yes[/]" if ok else "[red]NO[/]")
+    console.print(table)
+    if not all_ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
