@@ -138,7 +138,7 @@ def _grade_job(assignment: str, job: Job, out: str) -> tuple[str, float]:
             results["extra_data"]["status"] = "ungradable"
         else:
             results = grade_notebook(assignment, job.notebook)
-    except BaseException as exc:  # noqa: BLE001 - one bad submission never stops the batch
+    except BaseException as exc:
         results = zero_results(assignment, f"The grader failed on this submission: {type(exc).__name__}: {exc}")
         results["extra_data"]["status"] = "grader-error"
     results["extra_data"]["submission"] = job.id
@@ -190,7 +190,7 @@ def grade_batch(
                     except cf.process.BrokenProcessPool:
                         retry.append(job)
                         continue
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         retry.append(job)
                         continue
                     finished += 1

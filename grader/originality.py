@@ -14,7 +14,7 @@ import difflib
 import functools
 from pathlib import Path
 
-__all__ = ["copied_functions", "defined_functions"]
+__all__ = ["assigned_names", "copied_functions", "defined_functions"]
 
 MIN_CANONICAL_CHARS = 200
 SIMILARITY = 0.9
@@ -65,6 +65,24 @@ def defined_functions(cells: list[str]) -> dict[str, int]:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out[node.name] = index
+    return out
+
+
+def assigned_names(cells: list[str]) -> dict[str, set[int]]:
+    """Top-level variable names → indices of the cells that assign them."""
+    out: dict[str, set[int]] = {}
+    for index, source in enumerate(cells):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        out.setdefault(leaf.id, set()).add(index)
     return out
 
 

@@ -91,7 +91,7 @@ class Submission:
 
     def __init__(self, path: str | os.PathLike, assignment: str, limits: Limits | None = None) -> None:
         from grader.notebook import SubmissionError, read_code_cells
-        from grader.originality import copied_functions, defined_functions
+        from grader.originality import assigned_names, copied_functions, defined_functions
         from grader.studentkit import materialise
 
         self.path = Path(path)
@@ -100,6 +100,7 @@ class Submission:
         self.sandbox: Sandbox | None = None
         self.copied: dict[str, str] = {}
         self.defined_in: dict[str, int] = {}
+        self.assigned_in: dict[str, set[int]] = {}
         try:
             self.cells = read_code_cells(self.path)
         except SubmissionError as exc:
@@ -108,11 +109,14 @@ class Submission:
             return
         self.copied = copied_functions(self.cells)
         self.defined_in = defined_functions(self.cells)
+        self.assigned_in = assigned_names(self.cells)
         import tempfile
 
         self._kit = tempfile.mkdtemp(prefix="opsgrade-kit-")
         files = materialise(assignment, self._kit)
-        self.sandbox = Sandbox(self.cells, support_files=files, protected=protected_paths(), limits=limits or Limits())
+        self.sandbox = Sandbox(
+            self.cells, support_files=files, protected=protected_paths(), limits=limits or Limits.from_env()
+        )
         self.sandbox.start()
 
     def close(self) -> None:
@@ -131,9 +135,11 @@ class Submission:
             return f"{name} copies the reference implementation ({self.copied[name]}); no points for it"
         if self.sandbox is None:
             return None
-        cell = self.defined_in.get(name)
+        cells = {f"cell {i}" for i in self.assigned_in.get(name, set())}
+        if name in self.defined_in:
+            cells.add(f"cell {self.defined_in[name]}")
         for where, what in self.sandbox.violation_sites:
-            if where == name or (cell is not None and where == f"cell {cell}"):
+            if where == name or where in cells:
                 return f"{name} is tied to a forbidden access ({what}); no points for it"
         return None
 
@@ -146,9 +152,13 @@ class Submission:
         """A top-level variable of the notebook (plain data); a missing one fails the test."""
         self.require_ok()
         try:
-            return self.sandbox.get(name)
+            value = self.sandbox.get(name)
         except StudentError as exc:
             raise StudentCallFailed(str(exc)) from None
+        reason = self.tainted(name)
+        if reason:
+            raise ForbiddenAccess(reason)
+        return value
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call a student function; integrity violations fail the test."""

@@ -120,6 +120,20 @@ class Limits:
     memory_bytes: int = 2 * 2**30
     max_restarts: int = 8
 
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults, overridden by ``OPSGRADE_CELL_SECONDS``, ``OPSGRADE_CALL_SECONDS``,
+        ``OPSGRADE_SUBMISSION_SECONDS``, ``OPSGRADE_MEMORY_BYTES`` and ``OPSGRADE_MAX_RESTARTS``."""
+        base = cls()
+        env = os.environ.get
+        return cls(
+            cell_seconds=float(env("OPSGRADE_CELL_SECONDS", base.cell_seconds)),
+            call_seconds=float(env("OPSGRADE_CALL_SECONDS", base.call_seconds)),
+            submission_seconds=float(env("OPSGRADE_SUBMISSION_SECONDS", base.submission_seconds)),
+            memory_bytes=int(env("OPSGRADE_MEMORY_BYTES", base.memory_bytes)),
+            max_restarts=int(env("OPSGRADE_MAX_RESTARTS", base.max_restarts)),
+        )
+
 
 @dataclass
 class CellResult:
@@ -254,6 +268,7 @@ class Sandbox:
             text = str(v)
             if text not in self._violations:
                 self._violations.append(text)
+            if (where, text) not in self.violation_sites:
                 self.violation_sites.append((where, text))
 
     def _collect_violations(self) -> None:
