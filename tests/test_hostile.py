@@ -1,0 +1,120 @@
+"""Hostile and broken submissions: each gets a clear result, no unearned points, and the batch completes.
+
+Every hostile notebook is compared with an *honest* counterpart: a hostile
+trick may never score more than the same code without the trick.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.batch import grade_batch
+from grader.examples import make_variant
+
+A = "drift_detective"
+FULL = 12.0
+RAISING_PSI = '''def psi(expected, actual, eps=1e-4):
+    raise ValueError("not implemented")
+'''
+ZERO_PSI = '''def psi(expected, actual, eps=1e-4):
+    return 0.0
+'''
+
+
+def _append(nb: dict, *sources: str) -> dict:
+    nb = json.loads(json.dumps(nb))
+    for src in sources:
+        nb["cells"].append({"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None})
+    return nb
+
+
+def _psi(body: str) -> dict:
+    return {"replace": {"def psi(": "def psi(expected, actual, eps=1e-4):\n" + body}}
+
+
+CASES = {
+    # name: (builder(solution) -> notebook JSON or raw bytes, expected score, text the output must mention)
+    "honest_raising_psi": (lambda s: make_variant(s, {"replace": {"def psi(": RAISING_PSI}}), 3.0, "not implemented"),
+    "honest_zero_psi": (lambda s: make_variant(s, {"replace": {"def psi(": ZERO_PSI}}), None, ""),
+    "reads_hidden_tests": (lambda s: _append(s, "import grader.suites\n",
+                                                "txt = open(__import__('glob').glob('/**/suites/test_drift_detective.py', "
+                                                "recursive=True)[0]).read()\n"), FULL, "Forbidden access"),
+    "psi_reads_reference": (lambda s: make_variant(s, _psi(
+        "    try:\n        import opsmath\n        return opsmath.psi(expected, actual)\n"
+        "    except ImportError:\n        pass\n" + "\n".join(RAISING_PSI.splitlines()[1:]) + "\n")), 3.0, "opsmath"),
+    "monkeypatches_numpy_math": (lambda s: _append(make_variant(s, {"replace": {"def psi(": ZERO_PSI}}),
+        "import numpy as np, math, builtins\nnp.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
+        "math.isclose = lambda *a, **k: True\nbuiltins.float = lambda *a: 0.0\n"), "honest_zero_psi", ""),
+    "sys_exit_cell": (lambda s: _append(s, "import sys\nsys.exit(0)\n"), FULL, "sys.exit"),
+    "os_exit_cell": (lambda s: _append(s, "import os\nos._exit(0)\n"), FULL, "exited"),
+    "infinite_loop_cell": (lambda s: _append(s, "while True:\n    pass\n"), FULL, "no answer within"),
+    "huge_allocation_cell": (lambda s: _append(s, "import numpy as np\nx = np.ones(int(50e9 / 8))\n"), FULL, "allocate"),
+    "psi_os_exit": (lambda s: make_variant(s, _psi("    import os\n    os._exit(0)\n")), 3.0, "exited"),
+    "psi_infinite_loop": (lambda s: make_variant(s, _psi("    while True:\n        pass\n")), 3.0, "no answer"),
+    "psi_huge_allocation": (lambda s: make_variant(s, _psi("    return float(np.ones(int(50e9 / 8)).sum())\n")), 3.0,
+                            "allocate"),
+    # NaN fails every psi-based check; drift_status(NaN) falls through to "significant", which happens to be
+    # this track's live_status, so that one point (like the prediction and drift_status points) stays.
+    "psi_returns_nan": (lambda s: make_variant(s, _psi("    return float('nan')\n")), 4.0, "NaN"),
+    "psi_rigged_equality": (lambda s: make_variant(s, _psi(
+        "    class Any(float):\n        def __eq__(self, o): return True\n        def __ne__(self, o): return False\n"
+        "    return Any(-1.0)\n")), None, ""),
+    "kills_parent": (lambda s: _append(s, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"), FULL,
+                     "not allowed"),
+    "syntax_error_cell": (lambda s: _append(s, "def broken(:\n    pass\n"), FULL, "SyntaxError"),
+    "corrupted_json": (lambda s: b'{"cells": [ {"cell_type": "code", "source": "def psi(', 0.0, "corrupted"),
+    "no_code_cells": (lambda s: {"cells": [{"cell_type": "markdown", "source": "hi", "metadata": {}}], "metadata": {},
+                                 "nbformat": 4, "nbformat_minor": 5}, 0.0, "no code cells"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(built, fast_limits, tmp_path_factory) -> dict[str, dict]:
+    solution = json.loads((built.solutions / f"{A}.ipynb").read_text())
+    folder = tmp_path_factory.mktemp("hostile")
+    for name, (make, _, _) in CASES.items():
+        content = make(solution)
+        data = content if isinstance(content, bytes) else json.dumps(content).encode()
+        (folder / f"{name}.ipynb").write_bytes(data)
+    out = tmp_path_factory.mktemp("hostile-out")
+    grade_batch(A, [folder], out, workers=2)
+    return {name: json.loads((out / name / "results.json").read_text()) for name in CASES}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_submission_gets_a_clear_result_and_no_unearned_points(graded, name):
+    result = graded[name]
+    _, expected, mention = CASES[name]
+    if isinstance(expected, str):  # never more than the honest counterpart
+        assert result["score"] <= graded[expected]["score"]
+    elif expected is not None:
+        assert result["score"] == pytest.approx(expected), json.dumps(result, indent=1)[:3000]
+    text = result["output"] + "\n".join(t["output"] for t in result["tests"])
+    assert mention in text, text[:2000]
+    assert all(t["score"] <= t["max_score"] for t in result["tests"])
+    assert {t["visibility"] for t in result["tests"]} <= {"visible", "after_published", "hidden"}
+
+
+def test_rigged_objects_earn_nothing_on_psi(graded):
+    psi_tests = [t for t in graded["psi_rigged_equality"]["tests"] if t["question"] == "psi"]
+    assert psi_tests and all(t["score"] == 0 for t in psi_tests)
+
+
+def test_batch_wrote_a_row_for_every_submission(graded, tmp_path):
+    assert len(graded) == len(CASES)
+    assert all("score" in r and isinstance(r["tests"], list) for r in graded.values())
+
+
+def test_sandbox_cannot_read_grader_files(tmp_path):
+    from grader.plugin import protected_paths
+    from grader.sandbox.parent import Limits, Sandbox
+
+    target = Path(__import__("grader").__file__).parent / "suites" / "test_drift_detective.py"
+    cells = [f"def peek():\n    return open({str(target)!r}).read()[:50]\n"]
+    with Sandbox(cells, protected=protected_paths(), limits=Limits(cell_seconds=5, call_seconds=5)) as box:
+        with pytest.raises(Exception, match="does not allow"):
+            box.call("peek")
+        assert any("read" in v for v in box.violations)
