@@ -39,9 +39,10 @@ CASES = {
     # name: (builder(solution) -> notebook JSON or raw bytes, expected score, text the output must mention)
     "honest_raising_psi": (lambda s: make_variant(s, {"replace": {"def psi(": RAISING_PSI}}), 3.0, "not implemented"),
     "honest_zero_psi": (lambda s: make_variant(s, {"replace": {"def psi(": ZERO_PSI}}), None, ""),
-    "reads_hidden_tests": (lambda s: _append(s, "import grader.suites\n",
-                                                "txt = open(__import__('glob').glob('/**/suites/test_drift_detective.py', "
-                                                "recursive=True)[0]).read()\n"), FULL, "Forbidden access"),
+    "reads_hidden_tests": (lambda s: _append(
+        s, "import grader.suites\n",
+        "txt = open(__import__('glob').glob('/**/suites/test_drift_detective.py', recursive=True)[0]).read()\n"),
+        FULL, "Forbidden access"),
     "psi_reads_reference": (lambda s: make_variant(s, _psi(
         "    try:\n        import opsmath\n        return opsmath.psi(expected, actual)\n"
         "    except ImportError:\n        pass\n" + "\n".join(RAISING_PSI.splitlines()[1:]) + "\n")), 3.0, "opsmath"),
@@ -51,7 +52,8 @@ CASES = {
     "sys_exit_cell": (lambda s: _append(s, "import sys\nsys.exit(0)\n"), FULL, "sys.exit"),
     "os_exit_cell": (lambda s: _append(s, "import os\nos._exit(0)\n"), FULL, "exited"),
     "infinite_loop_cell": (lambda s: _append(s, "while True:\n    pass\n"), FULL, "no answer within"),
-    "huge_allocation_cell": (lambda s: _append(s, "import numpy as np\nx = np.ones(int(50e9 / 8))\n"), FULL, "allocate"),
+    "huge_allocation_cell": (lambda s: _append(s, "import numpy as np\nx = np.ones(int(50e9 / 8))\n"), FULL,
+                             "allocate"),
     "psi_os_exit": (lambda s: make_variant(s, _psi("    import os\n    os._exit(0)\n")), 3.0, "exited"),
     "psi_infinite_loop": (lambda s: make_variant(s, _psi("    while True:\n        pass\n")), 3.0, "no answer"),
     "psi_huge_allocation": (lambda s: make_variant(s, _psi("    return float(np.ones(int(50e9 / 8)).sum())\n")), 3.0,

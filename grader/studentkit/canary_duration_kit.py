@@ -20,13 +20,13 @@ def request_grid(n_required: float, points: int = 400, span: float = 4.0) -> np.
     return np.unique(np.round(np.logspace(0.0, np.log10(top), points)))
 
 
-def fraction_grid(points: int = 200, smallest: float = 1e-4) -> np.ndarray:
+def fraction_grid(points: int = 200, smallest: float = 1e-5) -> np.ndarray:
     """Log-spaced traffic fractions from ``smallest`` to 1 (100 % of traffic)."""
     return np.logspace(np.log10(smallest), 0.0, points)
 
 
 def _fmt_fraction(f: float) -> str:
-    return f"{f:.2%}" if f < 0.01 else f"{f:.1%}" if f < 0.1 else f"{f:.0%}"
+    return f"{f:.0%}" if f >= 0.1 else f"{f * 100:.2g}%"
 
 
 def draw_shadow_dashboard(
@@ -77,16 +77,15 @@ def draw_shadow_dashboard(
                     label=f"seen within the {budget_hours:g} h release budget")
     ax1.plot(requests, reached, color=PALETTE["train"], lw=2, label="confidence after n clean requests")
     ax1.axhline(target, color=PALETTE["bad"], ls="--", lw=1.2, label=f"target {target:.4g}")
-    ax1.axvline(n_required, color=PALETTE["neutral"], ls=":", lw=1.2)
+    ax1.axvline(n_required, color=PALETTE["neutral"], ls=":", lw=1.2, label=f"n_required = {n_required:,}")
     ax1.plot([n_required], [target], "o", color=PALETTE["bad"], ms=7, zorder=5)
-    ax1.annotate(f"n = {n_required:,}", (n_required, target), xytext=(-8, -22), textcoords="offset points",
-                 ha="right", color=PALETTE["neutral"], fontweight="bold")
     ax1.set_xscale("log")
     ax1.set_xlim(requests[0], requests[-1])
     ax1.set_ylim(0, 1.02)
     ax1.set_xlabel("clean requests observed in shadow mode")
     ax1.set_ylabel("confidence that the rate is below p")
-    ax1.set_title(f"Confidence clock: 1-in-{1 / failure_rate:,.0f} edge case", fontsize=11)
+    ax1.set_title(f"Confidence clock: n = {n_required:,} clean requests\n"
+                  f"for {target:.4g} confidence that p < 1 in {1 / failure_rate:,.0f}", fontsize=11)
     ax1.legend(loc="upper left", fontsize=8)
     if hours_per_request > 0:
         top = ax1.secondary_xaxis("top", functions=(lambda n: n * hours_per_request,
@@ -97,7 +96,7 @@ def draw_shadow_dashboard(
     ax2.axhspan(stage_hours.min() * 0.5, budget_hours, color=PALETTE["ok"], alpha=0.12,
                 label=f"fits the release budget (≤ {budget_hours:g} h)")
     ax2.plot(fractions, stage_hours, color=PALETTE["train"], lw=2, label=f"time to see n = {n_required:,}")
-    ax2.axhline(budget_hours, color=PALETTE["bad"], ls="--", lw=1.2)
+    ax2.axhline(budget_hours, color=PALETTE["bad"], ls="--", lw=1.2, label=f"release cycle: {budget_hours:g} h")
     colour = PALETTE["ok"] if fits else PALETTE["bad"]
     ax2.plot([traffic_fraction], [shadow_hours], "o", color=colour, ms=8, zorder=5,
              label=f"your stage: {_fmt_fraction(traffic_fraction)} → {shadow_hours:,.1f} h")
@@ -111,6 +110,7 @@ def draw_shadow_dashboard(
     ax2.set_xlabel("share of live traffic mirrored to the new model")
     ax2.set_ylabel("shadow window (hours)")
     verdict = "fits the week" if fits else "exceeds the week"
-    ax2.set_title(f"Shadow window {shadow_hours:,.1f} h: {verdict}", color=colour, fontsize=11)
+    ax2.set_title(f"Shadow window {shadow_hours:,.1f} h ({shadow_hours / 24:,.1f} days)\n"
+                  f"at {_fmt_fraction(traffic_fraction)} of traffic: {verdict}", color=colour, fontsize=11)
     ax2.legend(loc="upper right", fontsize=8)
     return fig

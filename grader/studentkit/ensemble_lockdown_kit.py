@@ -16,7 +16,8 @@ from the track's seed, so that every run and the grader see the same numbers:
   computed.
 
 No fingerprint, compatibility or PSI formula lives here. The downstream
-classifier is a deliberately tiny nearest-centroid rule (scenario plumbing).
+classifier is a deliberately tiny nearest-centroid rule on standardised
+features (scenario plumbing, not something you implement).
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ def _design(track: Any) -> dict[str, Any]:
         "extra": EXTRA_FEATURE.get(s["extractor"], "quality_score"),
         "renormalised": renorm,
         "narrowed": others[int(rng.integers(len(others)))] if others else 0,
-        "scale": rng.uniform(0.12, 0.3, len(names)),   # per-window min-max squeezes the range...
-        "shift": rng.uniform(0.35, 0.6, len(names)),   # ...and moves it to [0, 1]
-        "separation": rng.uniform(0.7, 1.1, len(names)),
+        "scale": rng.uniform(0.15, 0.25, len(names)),   # per-window min-max squeezes the range...
+        "shift": rng.uniform(0.75, 0.95, len(names)),   # ...and moves it to [0, 1]
+        "separation": rng.uniform(1.5, 1.9, len(names)),
         "seed": int(s["seed"]),
         "extractor": str(s["extractor"]),
     }
@@ -97,7 +98,7 @@ def _latent(track: Any, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     n = N_TRAIN if split == "train" else N_SERVING
     y = (rng.random(n) < 0.5).astype(int)
     m = len(d["names"]) + 1  # the extra feature's signal too
-    sep = np.append(d["separation"], 0.9)
+    sep = np.append(d["separation"], 0.6)
     signal = (2 * y[:, None] - 1) * sep[None, :] / 2 + rng.standard_normal((n, m))
     noise = rng.standard_normal((n, m))
     return y, signal, noise
@@ -115,7 +116,7 @@ def _extract(track: Any, split: str, version: str) -> tuple[dict[str, np.ndarray
         if version == "1.0.0" or i not in d["renormalised"]:
             cols[n] = signal[:, i] + 0.9 * noise[:, i]
         else:  # v2: cleaner signal, but a new normalisation
-            cols[n] = d["shift"][i] + d["scale"][i] * (signal[:, i] + 0.3 * noise[:, i])
+            cols[n] = d["shift"][i] + d["scale"][i] * (signal[:, i] + 0.55 * noise[:, i])
         cols[n] = cols[n].astype(np.float16 if (version == "2.0.0" and i == d["narrowed"]) else np.float32)
         cols[n] = cols[n].astype(float)
     if version == "2.0.0":
@@ -134,15 +135,18 @@ def feature_table(track: Any, split: str, version: str) -> dict[str, np.ndarray]
     return _extract(track, split, version)[0]
 
 
-def _fit_centroids(table: dict[str, np.ndarray], y: np.ndarray, names: list[str]) -> np.ndarray:
+def _fit_centroids(table: dict[str, np.ndarray], y: np.ndarray, names: list[str]) -> tuple[np.ndarray, ...]:
+    """The downstream model: per-feature standardisation learned on its snapshot, then class centroids."""
     X = np.column_stack([table[n] for n in names])
-    return np.vstack([X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)])
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    Z = (X - mean) / std
+    return mean, std, np.vstack([Z[y == 0].mean(axis=0), Z[y == 1].mean(axis=0)])
 
 
-def _predict(centroids: np.ndarray, table: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
-    X = np.column_stack([table[n] for n in names])
-    dist = ((X[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-    return dist.argmin(axis=1)
+def _predict(model: tuple[np.ndarray, ...], table: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    mean, std, centroids = model
+    Z = (np.column_stack([table[n] for n in names]) - mean) / std
+    return ((Z[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
 
 
 def ensemble_trace(track: Any) -> dict[str, dict[str, float]]:
@@ -195,14 +199,14 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
                          ha="center", va="bottom", fontsize=9, fontweight="bold" if selected else "normal")
     ax1.axhline(baseline, color=PALETTE["neutral"], ls="--", lw=1, label=f"1.0.0 baseline {baseline:.3f}")
     ax1.set_xticks(x, [f"extractor {v}" for v in versions])
-    ax1.set_ylim(0.4, 1.05)
-    ax1.set_ylabel(f"{downstream} accuracy (live)")
+    ax1.set_ylim(0.5, 1.17)
+    ax1.set_ylabel(f"{downstream} accuracy (live; 0.5 = chance)")
     acc = trace[version]["retrained" if retrained else "frozen"]
     change = acc - baseline
     state = "retrained" if retrained else "not retrained"
     ax1.set_title(f"Ensemble trace: {version}, {state}: accuracy {acc:.3f} ({change:+.3f})",
                   color=PALETTE["bad"] if change < -0.01 else "black")
-    ax1.legend(loc="lower left", fontsize=8)
+    ax1.legend(loc="upper left", fontsize=8, ncol=2)
 
     names = list(skew)
     values = np.array([skew[n] for n in names], dtype=float)

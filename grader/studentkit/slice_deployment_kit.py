@@ -42,7 +42,7 @@ def _requests(slices: list[tuple[str, int, list[float]]], seed: int) -> list[pd.
         labels.append(label)
         for m, acc in enumerate(accuracies):
             wrong = np.ones(n, dtype=bool)
-            wrong[rng.choice(n, size=int(round(n * acc)), replace=False)] = False
+            wrong[rng.choice(n, size=round(n * acc), replace=False)] = False
             offset = rng.integers(1, N_CLASSES, n)  # a wrong answer is a different class
             preds[m].append(np.where(wrong, (label + offset) % N_CLASSES, label))
     order = rng.permutation(sum(n for _, n, _ in slices))
@@ -81,7 +81,7 @@ def draw_slice_card(old_metrics: Any, new_metrics: Any, old_aggregate: float, ne
     """
     from labkit import PALETTE, new_figure
 
-    fig, ax = new_figure(width=8.0, height=4.4)
+    fig, ax = new_figure(width=9.0, height=4.4)
     names = [str(s) for s in old_metrics.index]
     old_acc = np.asarray(old_metrics["accuracy"], dtype=float)
     new_acc = np.asarray(new_metrics.loc[old_metrics.index, "accuracy"], dtype=float)
@@ -101,18 +101,20 @@ def draw_slice_card(old_metrics: Any, new_metrics: Any, old_aggregate: float, ne
     for i, (a, b) in enumerate(zip(old_acc, new_acc, strict=True)):
         delta = 100 * (b - a)
         colour = PALETTE["ok"] if delta > 1e-9 else (PALETTE["bad"] if delta < -1e-9 else "0.4")
-        ax.annotate(f"{delta:+.1f} pts", (i, max(a, b)), xytext=(0, 4), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=9, color=colour, fontweight="bold")
+        text = f"{delta:+.1f} pts" if abs(delta) > 1e-9 else "±0.0 pts"
+        ax.annotate(text, (i, max(a, b)), xytext=(0, 5), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=9, color=colour, fontweight="bold", zorder=4,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
     labels = [f"{n}\n{s:.1%} of traffic" + ("\n(target)" if n == target_slice else "")
               for n, s in zip(names, shares, strict=True)]
     ax.set_xticks(x, labels, fontsize=9)
     for tick, name in zip(ax.get_xticklabels(), names, strict=True):
         if name == target_slice:
             tick.set_fontweight("bold")
-    ax.set_ylim(low, 1.02)
+    ax.set_ylim(low, 1.04)
     ax.set_ylabel("accuracy on shadow traffic")
     verdict, colour = ("APPROVED", PALETTE["ok"]) if approved else ("REJECTED", PALETTE["bad"])
     ax.set_title(f"Slice Metrics Card: gate {verdict} (target {target_slice}, tolerance {tolerance:.3f})",
                  color=colour)
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig

@@ -1,0 +1,59 @@
+"""Known-wrong submissions of canary_duration and the exact score each must get (of 18).
+
+The variants keep the solution's track (edge_guardian: 99.9 % confidence, a 1-in-1,000,000 edge case, 1 % of
+1,000,000 requests/hour, so the exact window of 6,907,752 requests takes 690.8 h and does not fit the 168 h week).
+"""
+
+VARIANTS = {
+    "rule_of_three": {
+        "why": "n = ceil(3/p) instead of the exact bound: wrong at every confidence (2995 -> 3000 even at 95 %), so it "
+               "loses all of canary_sample_size (4) and, on the track, n_required, shadow_hours and needed_fraction "
+               "(3). fits_release_cycle survives: 3,000,000 requests still take 300 h > 168 h.",
+        "replace": {
+            "def canary_sample_size(": '''def canary_sample_size(confidence, failure_rate):
+    return math.ceil(3 / failure_rate)
+''',
+        },
+        "score": 11.0,
+    },
+    "log_of_p": {
+        "why": "ln(p) instead of ln(1-p) in the denominator: n collapses to 1 or 2, losing all of canary_sample_size "
+               "(4) and every track answer (4): with n = 1 the stage takes a fraction of a second, so "
+               "fits_release_cycle becomes True.",
+        "replace": {
+            "def canary_sample_size(": '''def canary_sample_size(confidence, failure_rate):
+    return max(1, math.ceil(math.log(1 - confidence) / math.log(failure_rate)))
+''',
+        },
+        "score": 10.0,
+    },
+    "floor_not_ceil": {
+        "why": "int() truncates the ratio (a floor), one request short of the bound almost always: loses all of "
+               "canary_sample_size (4) and n_required (1). One request in 6.9 million changes shadow_hours and "
+               "needed_fraction by 1.4e-7 (inside the 1e-6 tolerance) and fits_release_cycle not at all, so those "
+               "three track answers survive.",
+        "replace": {
+            "def canary_sample_size(": '''def canary_sample_size(confidence, failure_rate):
+    return int(math.log1p(-confidence) / math.log1p(-failure_rate))
+''',
+        },
+        "score": 13.0,
+    },
+    "duration_ignores_fraction": {
+        "why": "canary_duration divides by the full request rate, forgetting the traffic fraction: loses the worked "
+               "example (1) and the random durations (0.5) but keeps the default-fraction test (0.5); on the track "
+               "shadow_hours is 100x too short (1) and fits_release_cycle flips to True (1). needed_fraction and the "
+               "SPRT do not use canary_duration.",
+        "replace": {
+            "def canary_duration(": '''def canary_duration(samples, request_rate, traffic_fraction=1.0):
+    return samples / request_rate
+''',
+        },
+        "score": 14.5,
+    },
+    "no_prediction": {
+        "why": "Prediction left blank: loses prediction (1) only.",
+        "replace": {"PREDICTION =": "PREDICTION = ...\n"},
+        "score": 17.0,
+    },
+}

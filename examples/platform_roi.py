@@ -1,0 +1,79 @@
+"""Known-wrong submissions of platform_roi and the exact score each must get (of 15).
+
+All variants keep the notebook's default track, edge_guardian (24 models, h = 2, $150/h,
+4,000 h/yr; N* = 57, 51 models by hand).
+"""
+
+VARIANTS = {
+    "off_by_one": {
+        "why": "Returns the last N at which manual operations are still cheaper (N* - 1): every break_even_models "
+               "check with a finite N* fails (lab example 1, h = 2.5 example 0.5, h = 0 cheap platform 0.5, "
+               "random decisions 1.5) and so does n_star (1); the never-pays-off check (0.5) still passes "
+               "because no crossing means None either way.",
+        "replace": {
+            "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):
+    n = np.arange(1, 1_000_001)
+    manual = hourly_cost * manual_toil(n, heterogeneity=heterogeneity)
+    platform = capex + hourly_cost * platform_toil(n)
+    hits = np.flatnonzero(manual >= platform)
+    if hits.size == 0:
+        return None
+    return int(n[hits[0]]) - 1  # last N where manual < platform
+''',
+        },
+        "score": 10.0,
+    },
+    "natural_log": {
+        "why": "np.log instead of np.log2 in both toils (the chapter's figure uses ln): every manual_toil (3) and "
+               "platform_toil (2) check fails, N* moves (lab example 1, h = 2.5 0.5, h = 0 cheap platform 0.5, "
+               "random decisions 1.5), the team capacities move (4,000 h gives 68, 3,712 h gives 65: 2) and all "
+               "three track answers are wrong (3). Only the prediction (1) and never-pays-off (0.5, the ln saving "
+               "peaks near 1,330 h/yr, still far below the capex) survive.",
+        "replace": {
+            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
+    n = np.asarray(n, dtype=float)
+    n_log_n = np.where(n > 0, n * np.log(np.maximum(n, 1.0)), 0.0)
+    return alert_hours * n + deploy_hours * n_log_n + heterogeneity * dependency_hours * n**2
+''',
+            "def platform_toil(": '''def platform_toil(n, platform_alert_hours=5, deploy_hours=1, platform_dependency_hours=2):
+    n = np.asarray(n, dtype=float)
+    n_log_n = np.where(n > 0, n * np.log(np.maximum(n, 1.0)), 0.0)
+    return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
+''',
+        },
+        "score": 1.5,
+    },
+    "heterogeneity_everywhere": {
+        "why": "Heterogeneity multiplies the whole manual toil instead of the N² term only: checks at h = 1 pass, "
+               "but manual_toil/random coefficients (1.5), break_even h = 2.5 (0.5), h = 0 cheap platform (0.5, "
+               "the manual toil vanishes so it returns None), break_even random decisions (1.5), team capacity "
+               "random (1) and the three edge_guardian answers (h = 2: 3) fail. The never-pays-off check (h = 0) "
+               "still returns None and the capacity edge cases are at h = 1 or give 0 anyway.",
+        "replace": {
+            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
+    n = np.asarray(n, dtype=float)
+    n_log_n = np.where(n > 0, n * np.log2(np.maximum(n, 1.0)), 0.0)
+    return heterogeneity * (alert_hours * n + deploy_hours * n_log_n + dependency_hours * n**2)
+''',
+        },
+        "score": 7.0,
+    },
+    "capex_only": {
+        "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "
+               "a platform: N* comes out too small (lab example gives 62 instead of 80) and is never None, so all "
+               "break_even_models checks (4) and n_star (1) fail.",
+        "replace": {
+            "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):
+    n = np.arange(1, 1_000_001)
+    hits = np.flatnonzero(hourly_cost * manual_toil(n, heterogeneity=heterogeneity) >= capex)
+    return int(n[hits[0]]) if hits.size else None
+''',
+        },
+        "score": 10.0,
+    },
+    "no_prediction": {
+        "why": "Prediction left blank: loses prediction (1) only.",
+        "replace": {"PREDICTION =": "PREDICTION = ...\n"},
+        "score": 14.0,
+    },
+}

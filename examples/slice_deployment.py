@@ -1,0 +1,66 @@
+"""Known-wrong submissions of slice_deployment and the exact score each must get (of 18)."""
+
+VARIANTS = {
+    "unweighted_aggregate": {
+        "why": "Aggregate accuracy as the plain mean of the slice accuracies instead of over all requests (traffic-"
+               "weighted): loses aggregate_accuracy/chapter (1; 0.84 instead of 0.906), aggregate_accuracy/random "
+               "logs (1) and both track aggregates old_aggregate and new_aggregate (2).",
+        "replace": {
+            "def aggregate_accuracy(": '''def aggregate_accuracy(df):
+    return float(slice_metrics(df)["accuracy"].mean())
+''',
+        },
+        "score": 14.0,
+    },
+    "gate_target_only": {
+        "why": "Gate that checks the sample floor and the target slice but ignores regressions on the other slices, "
+               "on the mobile_nomad track (low_battery 0.93 -> 0.90): loses rollout_gate/track tables (1), "
+               "rollout_gate/rules (1), rollout_gate/tolerance boundary (0.5), rollout_gate/random tables (1.5) and "
+               "gate_approved (1); its sample-floor cases have no regression and still pass.",
+        "replace": {
+            "def rollout_gate(": '''def rollout_gate(old, new, target_slice, tolerance=0.01, min_samples=100):
+    if (old["n"] < min_samples).any() or (new["n"] < min_samples).any():
+        return False
+    return bool(new.loc[target_slice, "accuracy"] > old.loc[target_slice, "accuracy"])
+''',
+        },
+        "track": "mobile_nomad",
+        "score": 13.0,
+    },
+    "gate_no_min_samples": {
+        "why": "Gate without the sample-floor rule (approves on too little evidence): loses rollout_gate/min samples "
+               "(1) and rollout_gate/random tables (1.5); every track slice has thousands of requests, so the track "
+               "tables and gate_approved still pass.",
+        "replace": {
+            "def rollout_gate(": '''def rollout_gate(old, new, target_slice, tolerance=0.01, min_samples=100):
+    if not new.loc[target_slice, "accuracy"] - old.loc[target_slice, "accuracy"] > 0:
+        return False
+    for name in old.index:
+        if name != target_slice and old.loc[name, "accuracy"] - new.loc[name, "accuracy"] > tolerance + 1e-12:
+            return False
+    return True
+''',
+        },
+        "score": 15.5,
+    },
+    "share_within_slice": {
+        "why": "share divided by the slice's own size instead of the total number of requests (every share is 1): "
+               "loses slice_metrics/chapter (1), slice_metrics/random logs (1.5) and slice_metrics/share (0.5); "
+               "the sorted-counts test checks only n and accuracy, and nothing downstream uses share.",
+        "replace": {
+            "def slice_metrics(": '''def slice_metrics(df):
+    hits = df["label"] == df["prediction"]
+    groups = hits.groupby(df["slice"])
+    table = pd.DataFrame({"n": groups.size(), "accuracy": groups.mean()}).sort_index()
+    table["share"] = table["n"] / groups.size()
+    return table
+''',
+        },
+        "score": 15.0,
+    },
+    "no_prediction": {
+        "why": "Prediction left blank: loses prediction (1) only.",
+        "replace": {"PREDICTION =": "PREDICTION = ...\n"},
+        "score": 17.0,
+    },
+}

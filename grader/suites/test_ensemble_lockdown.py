@@ -1,0 +1,357 @@
+"""Hidden suite: Ensemble Lockdown (lab "Operations at Scale", part 3).
+
+Questions and points: prediction 1, schema_fingerprint 3, is_compatible 2,
+contract_diff 2, psi_from_samples 3, feature_skew 2, track_answer 4
+(17 auto-graded points; the reflection is graded by hand).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import opsmath
+from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
+
+DEMO = {
+    "extractor": "demo_extractor",
+    "version": "0.1.0",
+    "features": [["gain", "float32"], ["pitch", "int8"]],
+    "params": {"window": 64, "mode": "fast"},
+}
+DIFF_KEYS = ("missing", "extra", "dtype_changed", "reordered", "version_changed")
+
+NAMES = ["gain", "pitch", "band_0", "band_1", "band_10", "snr", "Zeta", "x", "luma mean", "edge-density"]
+DTYPES = ["float32", "float16", "float64", "int8", "int64", "bool"]
+PARAM_KEYS = ["window", "normalisation", "sample_rate", "clip", "Mode", "bands"]
+PARAM_VALUES = [64, 16_000, -1, 0, 0.5, 1e-3, 2.5e5, -7.25, "global_zscore", "per_window_minmax", "", "Ω-mode",
+                True, False, None]
+EXTRACTORS = ["noise_isolator", "camera_backbone", "x", ""]
+VERSIONS = ["1.0.0", "2.0.0", "1.10.0", "0.1"]
+EDITS = ["drop", "add", "dtype", "swap", "version", "extractor", "param", "none"]
+# Contracts are built from a drawn seed with random.Random: two draws per example instead of dozens
+# keeps the properties fast enough for a ~1 s grading run.
+
+
+def _shuffled(rnd: random.Random, d: dict) -> dict:
+    keys = list(d)
+    rnd.shuffle(keys)
+    return {k: d[k] for k in keys}
+
+
+def _random_contract(rnd: random.Random, size: int) -> dict:
+    c: dict = {"features": [[n, rnd.choice(DTYPES)] for n in rnd.sample(NAMES, size)]}
+    if rnd.random() < 0.6:
+        c["extractor"] = rnd.choice(EXTRACTORS)
+    if rnd.random() < 0.6:
+        c["version"] = rnd.choice(VERSIONS)
+    if rnd.random() < 0.6:
+        c["params"] = {k: rnd.choice(PARAM_VALUES) for k in rnd.sample(PARAM_KEYS, rnd.randint(0, 4))}
+    return _shuffled(rnd, c)
+
+
+@st.composite
+def contracts(draw):
+    """A valid contract: 1-6 unique features, optional extractor/version/params, keys in random order."""
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    return _random_contract(rnd, draw(st.integers(1, 6)))
+
+
+def _edit(rnd: random.Random, edit: str, features: list, b: dict) -> None:
+    if edit == "drop" and len(features) > 1:
+        features.pop(rnd.randrange(len(features)))
+    elif edit == "add":
+        free = [n for n in NAMES if n not in {f[0] for f in features}]
+        if free:
+            features.insert(rnd.randint(0, len(features)), [rnd.choice(free), rnd.choice(DTYPES)])
+    elif edit == "dtype":
+        features[rnd.randrange(len(features))][1] = rnd.choice(DTYPES)
+    elif edit == "swap" and len(features) > 1:
+        i, j = rnd.sample(range(len(features)), 2)
+        features[i], features[j] = features[j], features[i]
+    elif edit == "version":
+        b["version"] = rnd.choice(["1.0.0", "2.0.0", "1.0.1"])
+    elif edit == "extractor":
+        b["extractor"] = rnd.choice(["noise_isolator", "text_detector"])
+    elif edit == "param":
+        b["params"][rnd.choice(PARAM_KEYS)] = rnd.choice(PARAM_VALUES)
+
+
+@st.composite
+def contract_pairs(draw):
+    """(trained_on, serving): serving is trained_on after 0-3 random edits, keys reshuffled."""
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    a = _random_contract(rnd, draw(st.integers(1, 6)))
+    features = [list(f) for f in a["features"]]
+    b = {k: v for k, v in a.items() if k != "features"}
+    b["params"] = dict(a.get("params", {}))
+    for edit in draw(st.lists(st.sampled_from(EDITS), max_size=3)):
+        _edit(rnd, edit, features, b)
+    b["features"] = features
+    if not b["params"] and rnd.random() < 0.5:
+        del b["params"]
+    else:
+        b["params"] = _shuffled(rnd, b["params"])
+    return a, _shuffled(rnd, b)
+
+
+def _expected_diff(a: dict, b: dict) -> dict:
+    report = opsmath.check_compatibility(a, b)
+    expected = {}
+    for key in DIFF_KEYS:
+        value = getattr(report, key)
+        expected[key] = list(value) if isinstance(value, tuple) else value
+    return expected
+
+
+def _check_diff(got, a: dict, b: dict) -> None:
+    call = describe_call("contract_diff", (a, b))
+    if not isinstance(got, dict):
+        raise GradingFailure(f"{call} returned {type(got).__name__}; expected a dict with keys {list(DIFF_KEYS)}")
+    absent = [k for k in DIFF_KEYS if k not in got]
+    if absent:
+        raise GradingFailure(f"{call} returned a dict without the key(s) {absent}")
+    expected = _expected_diff(a, b)
+    for key in DIFF_KEYS:
+        value = got[key]
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        check_equal(value, expected[key], call=f"{call}[{key!r}]")
+
+
+def _check_skew(got, expected: dict, call: str) -> None:
+    if not isinstance(got, dict):
+        raise GradingFailure(f"{call} returned {type(got).__name__}; expected a dict feature -> PSI")
+    if list(got) != list(expected):
+        raise GradingFailure(f"{call} returned the features {list(got)}; expected {list(expected)} "
+                             "(shared features, in training column order)")
+    for name, value in expected.items():
+        check_close(got[name], value, call=f"{call}[{name!r}]", abs_=1e-9)
+
+
+# -- prediction ---------------------------------------------------------------------------
+@pytest.mark.question("prediction", points=1)
+def test_prediction_recorded(submission):
+    """A prediction was written down before computing"""
+    value = submission.get("PREDICTION")
+    if not isinstance(value, str) or len(value.strip()) < 2:
+        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
+
+
+# -- schema_fingerprint -------------------------------------------------------------------
+@pytest.mark.question("schema_fingerprint", points=0.5)
+def test_fingerprint_demo(student):
+    """The demo contract of the prompt"""
+    check_equal(student.schema_fingerprint(DEMO), opsmath.schema_fingerprint(DEMO),
+                call=describe_call("schema_fingerprint", (DEMO,)))
+
+
+@pytest.mark.question("schema_fingerprint", points=0.5)
+def test_fingerprint_defaults(student):
+    """Missing extractor, version and params are normalised"""
+    for contract in ({"features": [["gain", "float32"]]},
+                     {"features": [("pitch", "int8"), ("gain", "float32")], "version": "3.1"},
+                     {"params": {}, "extractor": "", "features": [["b", "int8"], ["a", "bool"]]}):
+        check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
+                    call=describe_call("schema_fingerprint", (contract,)))
+
+
+@pytest.mark.question("schema_fingerprint", points=0.5)
+def test_fingerprint_track_contracts(student, track):
+    """Your track's extractor contracts"""
+    for version, contract in extractor_contracts(track).items():
+        check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
+                    call=f"schema_fingerprint(contract {version} of track {track.key})")
+
+
+@pytest.mark.question("schema_fingerprint", points=1.5)
+@given(contracts())
+def test_fingerprint_matches_reference(student, contract):
+    """Random contracts (key order, missing fields, feature order)"""
+    check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
+                call=describe_call("schema_fingerprint", (contract,)))
+
+
+# -- is_compatible ------------------------------------------------------------------------
+@pytest.mark.question("is_compatible", points=0.5)
+def test_is_compatible_equivalent(student):
+    """Same contract with shuffled keys is compatible"""
+    same = {"params": {"mode": "fast", "window": 64}, "version": "0.1.0", "extractor": "demo_extractor",
+            "features": [("gain", "float32"), ("pitch", "int8")]}
+    check_equal(student.is_compatible(DEMO, same), True, call=describe_call("is_compatible", (DEMO, same)))
+    bare = {"features": [["gain", "float32"]]}
+    explicit = {"version": "", "features": [["gain", "float32"]], "params": {}, "extractor": ""}
+    check_equal(student.is_compatible(bare, explicit), True, call=describe_call("is_compatible", (bare, explicit)))
+
+
+@pytest.mark.question("is_compatible", points=0.5)
+def test_is_compatible_single_changes(student):
+    """A new version, parameter, dtype or feature order is incompatible"""
+    changes = (
+        {**DEMO, "version": "0.2.0"},
+        {**DEMO, "params": {"window": 128, "mode": "fast"}},
+        {**DEMO, "features": [["gain", "float16"], ["pitch", "int8"]]},
+        {**DEMO, "features": [["pitch", "int8"], ["gain", "float32"]]},
+    )
+    for serving in changes:
+        check_equal(student.is_compatible(DEMO, serving), False, call=describe_call("is_compatible", (DEMO, serving)))
+
+
+@pytest.mark.question("is_compatible", points=1)
+@given(contract_pairs())
+def test_is_compatible_matches_reference(student, pair):
+    """Random contract pairs"""
+    a, b = pair
+    check_equal(student.is_compatible(a, b), opsmath.check_compatibility(a, b).compatible,
+                call=describe_call("is_compatible", (a, b)))
+
+
+# -- contract_diff ------------------------------------------------------------------------
+@pytest.mark.question("contract_diff", points=0.5)
+def test_contract_diff_track(student, track):
+    """Your track's upgrade, in both directions"""
+    c = extractor_contracts(track)
+    for a, b in ((c["1.0.0"], c["2.0.0"]), (c["2.0.0"], c["1.0.0"])):
+        _check_diff(student.contract_diff(a, b), a, b)
+
+
+@pytest.mark.question("contract_diff", points=1.5)
+@given(contract_pairs())
+def test_contract_diff_matches_reference(student, pair):
+    """Random contract pairs"""
+    a, b = pair
+    _check_diff(student.contract_diff(a, b), a, b)
+
+
+# -- psi_from_samples ---------------------------------------------------------------------
+@st.composite
+def samples(draw, min_size=10, max_size=60):
+    """A sample of 10-60 values: normal, uniform, heavy ties, constant or heavy-tailed, at one of three locations."""
+    n = draw(st.integers(min_size, max_size))
+    kind = draw(st.sampled_from(["normal", "uniform", "ties", "constant", "heavy"]))
+    loc = draw(st.sampled_from([0.0, -3.5, 250.0]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**20)))
+    if kind == "normal":
+        x = rng.normal(loc, rng.uniform(0.1, 20), n)
+    elif kind == "uniform":
+        x = rng.uniform(loc - 1, loc + 1, n)
+    elif kind == "ties":
+        x = rng.integers(0, 4, n) + loc
+    elif kind == "constant":
+        x = np.full(n, loc)
+    else:
+        x = rng.standard_cauchy(n) * 50 + loc
+    return x.tolist()
+
+
+@pytest.mark.question("psi_from_samples", points=1.5)
+@given(samples(), samples(), st.integers(2, 12))
+def test_psi_from_samples_matches_reference(student, train, live, bins):
+    """Quantile bins learned on the training sample, smoothed empty bins"""
+    call = describe_call("psi_from_samples", (train, live), {"bins": bins})
+    check_close(student.psi_from_samples(train, live, bins=bins), opsmath.psi_from_samples(train, live, bins=bins),
+                call=call, abs_=1e-9)
+
+
+@pytest.mark.question("psi_from_samples", points=1)
+def test_psi_from_samples_out_of_range_and_constant(student):
+    """Live values outside the training range; constant training data"""
+    rng = np.random.default_rng(12)
+    train = rng.normal(0, 1, 400).tolist()
+    live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)]).tolist()
+    check_close(student.psi_from_samples(train, live), opsmath.psi_from_samples(train, live),
+                call="psi_from_samples(train, live) with live values far outside the training range")
+    const, other = [2.5] * 30, [1.0] * 10 + [2.5] * 10 + [4.0] * 10
+    check_close(student.psi_from_samples(const, other), opsmath.psi_from_samples(const, other),
+                call=describe_call("psi_from_samples", (const, other)))
+
+
+@pytest.mark.question("psi_from_samples", points=0.5)
+def test_psi_from_samples_identical(student):
+    """Identical samples give zero"""
+    x = np.linspace(-3, 3, 500).tolist()
+    check_close(student.psi_from_samples(x, x), 0.0, call="psi_from_samples(x, x)", abs_=1e-12)
+
+
+# -- feature_skew -------------------------------------------------------------------------
+@st.composite
+def table_pairs(draw):
+    """(train, serving) dicts of short columns; serving shares 1+ features, in another order, plus extras."""
+    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
+    shared = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+    extras = draw(st.lists(st.sampled_from([n for n in NAMES if n not in names] or ["new"]), max_size=2, unique=True))
+    column = samples(10, 30)
+    train = {n: draw(column) for n in names}
+    serving_names = draw(st.permutations(shared + extras))
+    serving = {n: draw(column) for n in serving_names}
+    return train, serving
+
+
+@pytest.mark.question("feature_skew", points=1)
+@given(table_pairs(), st.integers(2, 10))
+def test_feature_skew_matches_reference(student, pair, bins):
+    """Random tables: shared features only, training order, PSI per feature"""
+    train, serving = pair
+    _check_skew(student.feature_skew(train, serving, bins=bins), opsmath.feature_skew(train, serving, bins=bins),
+                call=describe_call("feature_skew", (train, serving), {"bins": bins}))
+
+
+@pytest.mark.question("feature_skew", points=0.5)
+def test_feature_skew_dataframes(student):
+    """pandas DataFrames as tables"""
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"b": rng.normal(0, 1, 200), "a": rng.normal(5, 2, 200), "c": rng.uniform(0, 1, 200)})
+    serving = pd.DataFrame({"c": rng.uniform(0.3, 1.3, 150), "a": rng.normal(5, 2, 150), "z": np.zeros(150)})
+    _check_skew(student.feature_skew(train, serving), opsmath.feature_skew(train, serving),
+                call="feature_skew(train_df, serving_df) with DataFrames")
+
+
+@pytest.mark.question("feature_skew", points=0.5)
+def test_feature_skew_track(student, track):
+    """Your track: 1.0.0 snapshot vs 2.0.0 serving"""
+    train, serving = feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0")
+    _check_skew(student.feature_skew(train, serving), opsmath.feature_skew(train, serving),
+                call=f"feature_skew(1.0.0 snapshot, 2.0.0 serving) on track {track.key}")
+
+
+# -- track answer -------------------------------------------------------------------------
+@pytest.mark.question("track_answer", points=1)
+def test_fingerprint_v1(submission, track):
+    """fingerprint_v1 for your track"""
+    expected = opsmath.schema_fingerprint(extractor_contracts(track)["1.0.0"])
+    check_equal(submission.get("fingerprint_v1"), expected, call=f"fingerprint_v1 on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_compatible_after_upgrade(submission, track):
+    """compatible_after_upgrade for your track"""
+    c = extractor_contracts(track)
+    expected = opsmath.check_compatibility(c["1.0.0"], c["2.0.0"]).compatible
+    check_equal(submission.get("compatible_after_upgrade"), expected,
+                call=f"compatible_after_upgrade on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_skewed(submission, track):
+    """skewed for your track (PSI > 0.2, worst first)"""
+    skew = opsmath.feature_skew(feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0"))
+    got = submission.get("skewed")
+    if isinstance(got, (tuple, np.ndarray)):
+        got = list(got)
+    check_equal(got, opsmath.skewed_features(skew), call=f"skewed on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_accuracy_drop(submission, track):
+    """accuracy_drop for your track"""
+    trace = ensemble_trace(track)
+    expected = trace["1.0.0"]["frozen"] - trace["2.0.0"]["frozen"]
+    assert math.isfinite(expected)
+    check_close(submission.get("accuracy_drop"), expected, call=f"accuracy_drop on track {track.key}")

@@ -1,0 +1,266 @@
+"""Hidden suite: Platform ROI (lab "Operations at Scale", part 1).
+
+Questions and points: prediction 1, manual_toil 3, platform_toil 2,
+break_even_models 4, team_capacity_models 2, track_answer 3 (15 auto-graded
+points; the reflection is graded by hand).
+
+The students' functions take the toil coefficients as flat keyword
+arguments; the reference takes an :class:`opsmath.ToilModel` built from the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import opsmath
+from grader.checks import GradingFailure, check_close, check_equal, describe_call
+
+def _model(**kwargs: float) -> opsmath.ToilModel:
+    return opsmath.ToilModel(**kwargs)
+
+
+def check_array_close(got: Any, expected: np.ndarray, *, call: str, rel: float = 1e-6, abs_: float = 1e-9) -> None:
+    """Require a numeric array of the expected shape, element-wise close to ``expected``."""
+    expected = np.asarray(expected, dtype=float)
+    if isinstance(got, list):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
+            raise GradingFailure(f"{call} returned a list that is not all numbers; expected a NumPy array")
+        got = np.asarray(got, dtype=float)
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iuf":
+        raise GradingFailure(f"{call} returned {type(got).__name__}; expected a NumPy array of numbers")
+    if got.shape != expected.shape:
+        raise GradingFailure(f"{call} returned shape {got.shape}; expected shape {expected.shape} (one value per N)")
+    got = got.astype(float)
+    bad = ~np.isclose(got, expected, rtol=rel, atol=abs_)
+    if np.any(bad) or np.any(np.isnan(got)):
+        i = int(np.flatnonzero(bad | np.isnan(got))[0])
+        raise GradingFailure(f"{call}: element {i} is {got[i]:.10g}; expected {expected[i]:.10g}")
+
+
+# -- strategies ---------------------------------------------------------------------------
+@st.composite
+def manual_params(draw):
+    """Flat keyword arguments of manual_toil (coefficients in hours)."""
+    return {
+        "alert_hours": draw(st.floats(0, 60, allow_nan=False, allow_subnormal=False)),
+        "deploy_hours": draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False)),
+        "dependency_hours": draw(st.floats(0, 2, allow_nan=False, allow_subnormal=False)),
+        "heterogeneity": draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False)),
+    }
+
+
+@st.composite
+def platform_params(draw):
+    """Flat keyword arguments of platform_toil (coefficients in hours)."""
+    return {
+        "platform_alert_hours": draw(st.floats(0, 30, allow_nan=False, allow_subnormal=False)),
+        "deploy_hours": draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False)),
+        "platform_dependency_hours": draw(st.floats(0, 6, allow_nan=False, allow_subnormal=False)),
+    }
+
+
+@st.composite
+def fleets(draw):
+    """Model counts: a scalar or a short array of counts (0 included)."""
+    if draw(st.booleans()):
+        return draw(st.integers(0, 5000))
+    return np.array(draw(st.lists(st.integers(0, 5000), min_size=1, max_size=20)), dtype=np.int64)
+
+
+@st.composite
+def platform_decisions(draw):
+    """(capex $, hourly cost $/h, heterogeneity) on a realistic grid."""
+    capex = draw(st.integers(0, 3000)) * 1000.0
+    hourly = float(draw(st.integers(50, 400)))
+    heterogeneity = draw(st.integers(0, 20)) / 4
+    return capex, hourly, heterogeneity
+
+
+def _compare_toil(got: Any, expected: Any, call: str) -> None:
+    if np.ndim(expected) == 0:
+        check_close(got, float(expected), call=call, abs_=1e-9)
+    else:
+        check_array_close(got, expected, call=call)
+
+
+# -- prediction ---------------------------------------------------------------------------
+@pytest.mark.question("prediction", points=1)
+def test_prediction_recorded(submission):
+    """A prediction was written down before computing"""
+    value = submission.get("PREDICTION")
+    if not isinstance(value, str) or len(value.strip()) < 2:
+        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
+
+
+# -- manual_toil --------------------------------------------------------------------------
+@pytest.mark.question("manual_toil", points=1)
+def test_manual_toil_lab_model(student):
+    """Lab model 20N + N log2 N + 0.5 N² at N = 80 and N = 50"""
+    for n in (80, 50):
+        by_hand = 20 * n + n * math.log2(n) + 0.5 * n * n
+        check_close(by_hand, opsmath.manual_toil(n), call="(suite self-check)")
+        check_close(student.manual_toil(n), by_hand, call=describe_call("manual_toil", (n,)))
+
+
+@pytest.mark.question("manual_toil", points=0.5)
+def test_manual_toil_vectorised(student):
+    """Arrays in, arrays out; N = 0 gives 0"""
+    n = np.array([0, 1, 2, 10, 64, 500])
+    check_array_close(student.manual_toil(n), opsmath.manual_toil(n), call="manual_toil(np.array([0, 1, 2, 10, 64, 500]))")
+
+
+@pytest.mark.question("manual_toil", points=1.5)
+@given(fleets(), manual_params())
+def test_manual_toil_matches_reference(student, n, params):
+    """Random fleets and coefficients (heterogeneity scales only the N² term)"""
+    call = describe_call("manual_toil", (n,), params)
+    _compare_toil(student.manual_toil(n, **params), opsmath.manual_toil(n, _model(**params)), call)
+
+
+# -- platform_toil ------------------------------------------------------------------------
+@pytest.mark.question("platform_toil", points=0.5)
+def test_platform_toil_lab_model(student):
+    """Lab platform 5N + 3N log2 N at N = 80"""
+    by_hand = 5 * 80 + 3 * 80 * math.log2(80)
+    check_close(by_hand, opsmath.platform_toil(80), call="(suite self-check)")
+    check_close(student.platform_toil(80), by_hand, call="platform_toil(80)")
+
+
+@pytest.mark.question("platform_toil", points=0.5)
+def test_platform_toil_vectorised(student):
+    """Arrays in, arrays out; N = 0 gives 0"""
+    n = np.array([0, 1, 3, 64, 1000])
+    check_array_close(student.platform_toil(n), opsmath.platform_toil(n), call="platform_toil(np.array([0, 1, 3, 64, 1000]))")
+
+
+@pytest.mark.question("platform_toil", points=1)
+@given(fleets(), platform_params())
+def test_platform_toil_matches_reference(student, n, params):
+    """Random fleets and platform coefficients"""
+    call = describe_call("platform_toil", (n,), params)
+    _compare_toil(student.platform_toil(n, **params), opsmath.platform_toil(n, _model(**params)), call)
+
+
+# -- break_even_models --------------------------------------------------------------------
+@pytest.mark.question("break_even_models", points=1)
+def test_break_even_lab_example(student):
+    """$500k platform at $150/h on the lab model: N* = 80"""
+    def cost_gap(n: int) -> float:  # manual - platform, by hand
+        manual = 20 * n + n * math.log2(n) + 0.5 * n * n
+        platform = 5 * n + 3 * n * math.log2(n)
+        return 150 * manual - (500_000 + 150 * platform)
+
+    if not (cost_gap(79) < 0 <= cost_gap(80)) or opsmath.break_even_models(500_000, 150) != 80:
+        raise RuntimeError("suite self-check failed")
+    check_equal(student.break_even_models(500_000, 150), 80, call="break_even_models(500000, 150)")
+
+
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_heterogeneous_fleet(student):
+    """A more entangled fleet (h = 2.5) breaks even sooner"""
+    expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
+    check_equal(student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
+                call="break_even_models(750000, 180, heterogeneity=2.5)")
+
+
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_without_dependencies_small_capex(student):
+    """No N² term but a cheap platform ($10k): still a finite N*"""
+    expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
+    if expected is None:
+        raise RuntimeError("suite self-check failed")
+    check_equal(student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
+                call="break_even_models(10000, 150, heterogeneity=0.0)")
+
+
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_never_pays_off(student):
+    """None when no N up to 1,000,000 breaks even"""
+    for capex, hourly in ((2_000_000, 100), (60_000, 300)):
+        if opsmath.break_even_models(capex, hourly, _model(heterogeneity=0.0)) is not None:
+            raise RuntimeError("suite self-check failed")
+        check_equal(student.break_even_models(capex, hourly, heterogeneity=0.0), None,
+                    call=describe_call("break_even_models", (capex, hourly), {"heterogeneity": 0.0}))
+
+
+@pytest.mark.question("break_even_models", points=1.5)
+@settings(max_examples=15)
+@given(platform_decisions())
+def test_break_even_matches_reference(student, decision):
+    """Random capex, hourly cost and heterogeneity"""
+    capex, hourly, h = decision
+    expected = opsmath.break_even_models(capex, hourly, _model(heterogeneity=h))
+    check_equal(student.break_even_models(capex, hourly, heterogeneity=h), expected,
+                call=describe_call("break_even_models", (capex, hourly), {"heterogeneity": h}))
+
+
+# -- team_capacity_models -----------------------------------------------------------------
+@pytest.mark.question("team_capacity_models", points=0.5)
+def test_team_capacity_lab_example(student):
+    """4,000 h/yr on the lab model: 67 models"""
+    by_hand = 20 * 67 + 67 * math.log2(67) + 0.5 * 67**2, 20 * 68 + 68 * math.log2(68) + 0.5 * 68**2
+    if not (by_hand[0] <= 4000 < by_hand[1]) or opsmath.team_capacity_models(4000) != 67:
+        raise RuntimeError("suite self-check failed")
+    check_equal(student.team_capacity_models(4000), 67, call="team_capacity_models(4000)")
+
+
+@pytest.mark.question("team_capacity_models", points=0.5)
+def test_team_capacity_edges(student):
+    """Exact fit counts (3,712 h → 64 models at h = 1) and tiny teams get 0"""
+    for cap, h in ((3712.0, 1.0), (3711.5, 1.0), (10.0, 1.0), (0.0, 2.0), (20.5, 1.0)):
+        expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
+        check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
+                    call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+
+
+@st.composite
+def capacities(draw):
+    """(capacity hours, heterogeneity): teams of up to ~50 engineers."""
+    cap = draw(st.floats(0, 100_000, allow_nan=False, allow_subnormal=False))
+    return cap, draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False))
+
+
+@pytest.mark.question("team_capacity_models", points=1)
+@given(capacities())
+def test_team_capacity_matches_reference(student, case):
+    """Random capacities and heterogeneity"""
+    cap, h = case
+    expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
+    check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
+                call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+
+
+# -- track answer -------------------------------------------------------------------------
+def _track_model(track) -> opsmath.ToilModel:
+    return _model(heterogeneity=track.scenario.heterogeneity)
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_n_star(submission, track):
+    """n_star for your track"""
+    s = track.scenario
+    expected = opsmath.break_even_models(s.platform_capex, s.engineer_hourly_cost, _track_model(track))
+    check_equal(submission.get("n_star"), expected, call=f"n_star on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_roi_now(submission, track):
+    """roi_now ($/year at today's fleet) for your track"""
+    s = track.scenario
+    expected = opsmath.platform_roi(s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost, _track_model(track))
+    check_close(submission.get("roi_now"), expected, call=f"roi_now on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_max_manual_models(submission, track):
+    """max_manual_models for your track"""
+    s = track.scenario
+    expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
+    check_equal(submission.get("max_manual_models"), expected, call=f"max_manual_models on track {track.key}")

@@ -1,0 +1,275 @@
+"""Hidden suite: Retraining ROI (lab "ML Operations", part 2).
+
+Questions and points: prediction 1, staleness_cost 4, cost_rate 2,
+optimal_retrain_interval 3, exact_optimum 2, threshold_interval 2,
+track_answer 4 (18 auto-graded points; the reflection is graded by hand).
+
+Tolerances (stated in the notebook): relative 1e-6 for the closed forms;
+0 within 1e-9 for staleness_cost at lam = 0; within 0.01·Q·V·A0·λT² (about
+2 % of the answer) for staleness_cost at tiny lam; relative 1e-3 for the
+numerically minimised exact optimum; relative 1e-4 for current_cost_ratio.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import opsmath
+from grader.checks import GradingFailure, check_close, check_equal, describe_call
+
+WORKED = (5000.0, 1e6, 0.5, 0.95, 0.02)  # C, Q, V, A0, lam of the chapter's worked example
+WORKED_QVAL = WORKED[1:]  # Q, V, A0, lam
+REL_EXACT = 1e-3
+REL_RATIO = 1e-4
+
+
+def check_array_close(got, expected: np.ndarray, *, call: str, rel: float = 1e-6, abs_=0.0) -> None:
+    """Element-wise check_close of an array answer (``abs_`` may be one tolerance per element)."""
+    if not isinstance(got, (np.ndarray, list)):
+        raise GradingFailure(f"{call} returned {type(got).__name__}; expected an array of {expected.size} values")
+    values = np.asarray(got, dtype=object).reshape(-1) if isinstance(got, list) else got.reshape(-1)
+    if np.shape(got) != expected.shape:
+        raise GradingFailure(f"{call} returned shape {np.shape(got)}; expected shape {expected.shape}")
+    tolerances = np.broadcast_to(np.asarray(abs_, dtype=float), expected.shape).reshape(-1)
+    for i, (value, want, tol) in enumerate(zip(values, expected.reshape(-1), tolerances, strict=True)):
+        check_close(value, float(want), call=f"{call}[{i}]", rel=rel, abs_=float(tol))
+
+
+def economics_of(track) -> tuple[float, float, float, float, float]:
+    """C, Q, V, A0, lam of a track."""
+    s = track.scenario
+    return s.retrain_cost, s.daily_queries, s.value_per_point, s.accuracy0, s.decay_rate
+
+
+@st.composite
+def economics(draw):
+    """C, Q, V, A0 and a decay rate with λ ≥ 2e-3 (ordinary, no λ→0 limit)."""
+    return (
+        draw(st.floats(1e2, 1e7)),
+        draw(st.floats(1e3, 1e8)),
+        draw(st.floats(1e-4, 1.0)),
+        draw(st.floats(0.5, 1.0)),
+        draw(st.floats(2e-3, 1.0)),
+    )
+
+
+@st.composite
+def economics_with_optimum(draw):
+    """C, Q, V, A0, lam with k = Cλ/(QVA0) in [1e-4, 0.5], so the optimum lies in about 0.014 to 170 days."""
+    Q = draw(st.floats(1e3, 1e8))
+    V = draw(st.floats(1e-4, 1.0))
+    A0 = draw(st.floats(0.5, 1.0))
+    lam = draw(st.floats(0.01, 1.0))
+    k = draw(st.floats(1e-4, 0.5))
+    return k * Q * V * A0 / lam, Q, V, A0, lam
+
+
+intervals = st.just(0.0) | st.floats(0.1, 400.0)
+positive_intervals = st.floats(0.1, 400.0)
+
+
+# -- prediction ---------------------------------------------------------------------------
+@pytest.mark.question("prediction", points=1)
+def test_prediction_recorded(submission):
+    """A prediction was written down before computing"""
+    value = submission.get("PREDICTION")
+    if not isinstance(value, str) or len(value.strip()) < 2:
+        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
+
+
+# -- staleness_cost -----------------------------------------------------------------------
+@pytest.mark.question("staleness_cost", points=0.5)
+def test_staleness_worked_example(student):
+    """Chapter example model after 1 and 7 days"""
+    for T in (1.0, 7.0):
+        call = describe_call("staleness_cost", (T, *WORKED_QVAL))
+        check_close(student.staleness_cost(T, *WORKED_QVAL), opsmath.staleness_cost(T, *WORKED_QVAL), call=call)
+
+
+@pytest.mark.question("staleness_cost", points=1)
+@given(intervals, economics())
+def test_staleness_matches_reference(student, T, econ):
+    """Random intervals and economics (λ ≥ 0.002)"""
+    args = (T, *econ[1:])
+    check_close(student.staleness_cost(*args), opsmath.staleness_cost(*args),
+                call=describe_call("staleness_cost", args), abs_=1e-9)
+
+
+@pytest.mark.question("staleness_cost", points=0.5)
+def test_staleness_array(student):
+    """An array of intervals gives an array of costs"""
+    T = np.array([0.0, 0.5, 1.0, 7.0, 30.0, 365.0])
+    check_array_close(student.staleness_cost(T, *WORKED_QVAL), opsmath.staleness_cost(T, *WORKED_QVAL),
+                      call=describe_call("staleness_cost", (T, *WORKED_QVAL)), abs_=1e-9)
+
+
+@pytest.mark.question("staleness_cost", points=1)
+def test_staleness_no_decay(student):
+    """No decay (lam = 0) costs nothing, for a number and an array"""
+    args = (30.0, 1e6, 0.5, 0.95, 0.0)
+    check_close(student.staleness_cost(*args), 0.0, call=describe_call("staleness_cost", args), abs_=1e-9)
+    T = np.array([0.0, 1.0, 30.0, 365.0])
+    args = (T, 1e6, 0.5, 0.95, 0.0)
+    check_array_close(student.staleness_cost(*args), np.zeros(4), call=describe_call("staleness_cost", args),
+                      abs_=1e-9)
+
+
+@pytest.mark.question("staleness_cost", points=1)
+def test_staleness_tiny_decay(student):
+    """Tiny decay rates (1e-9, 1e-12): no cancellation error"""
+    T = np.array([0.5, 1.0, 30.0, 365.0])
+    Q, V, A0 = 1e6, 0.5, 0.95
+    for lam in (1e-9, 1e-12):
+        args = (T, Q, V, A0, lam)
+        check_array_close(student.staleness_cost(*args), opsmath.staleness_cost(*args),
+                          call=describe_call("staleness_cost", args), abs_=0.01 * Q * V * A0 * lam * T**2)
+        scalar = (30.0, Q, V, A0, lam)
+        check_close(student.staleness_cost(*scalar), opsmath.staleness_cost(*scalar),
+                    call=describe_call("staleness_cost", scalar), abs_=0.01 * Q * V * A0 * lam * 30.0**2)
+
+
+# -- cost_rate ----------------------------------------------------------------------------
+@pytest.mark.question("cost_rate", points=0.5)
+def test_cost_rate_worked_example(student):
+    """Chapter example: daily retraining, and an array of intervals"""
+    call = describe_call("cost_rate", (1.0, *WORKED))
+    check_close(student.cost_rate(1.0, *WORKED), opsmath.cost_rate(1.0, *WORKED), call=call)
+    T = np.array([0.25, 1.0, 7.0, 90.0])
+    check_array_close(student.cost_rate(T, *WORKED), opsmath.cost_rate(T, *WORKED),
+                      call=describe_call("cost_rate", (T, *WORKED)))
+
+
+@pytest.mark.question("cost_rate", points=1)
+@given(positive_intervals, economics())
+def test_cost_rate_matches_reference(student, T, econ):
+    """Random intervals and economics"""
+    args = (T, *econ)
+    check_close(student.cost_rate(*args), opsmath.cost_rate(*args), call=describe_call("cost_rate", args))
+
+
+@pytest.mark.question("cost_rate", points=0.5)
+def test_cost_rate_no_decay(student):
+    """Without decay only the retraining cost remains: C/T"""
+    for T in (4.0, 0.5):
+        args = (T, 5000.0, 1e6, 0.5, 0.95, 0.0)
+        check_close(student.cost_rate(*args), opsmath.cost_rate(*args), call=describe_call("cost_rate", args))
+
+
+# -- optimal_retrain_interval -------------------------------------------------------------
+@pytest.mark.question("optimal_retrain_interval", points=1)
+def test_sqrt_law_worked_example(student):
+    """Chapter worked example (1.026 days)"""
+    check_close(student.optimal_retrain_interval(*WORKED), opsmath.optimal_retrain_interval(*WORKED),
+                call=describe_call("optimal_retrain_interval", WORKED))
+
+
+@pytest.mark.question("optimal_retrain_interval", points=1.5)
+@given(economics())
+def test_sqrt_law_matches_reference(student, econ):
+    """Random economics"""
+    check_close(student.optimal_retrain_interval(*econ), opsmath.optimal_retrain_interval(*econ),
+                call=describe_call("optimal_retrain_interval", econ))
+
+
+@pytest.mark.question("optimal_retrain_interval", points=0.5)
+def test_sqrt_law_no_decay(student):
+    """No decay: never retrain (math.inf)"""
+    args = (5000.0, 1e6, 0.5, 0.95, 0.0)
+    check_close(student.optimal_retrain_interval(*args), math.inf,
+                call=describe_call("optimal_retrain_interval", args))
+
+
+# -- exact optimum ------------------------------------------------------------------------
+@pytest.mark.question("exact_optimum", points=0.5)
+def test_exact_worked_example(student):
+    """Chapter worked example (1.0331 days), relative tolerance 1e-3"""
+    check_close(student.exact_retrain_interval(*WORKED), opsmath.exact_retrain_interval(*WORKED),
+                call=describe_call("exact_retrain_interval", WORKED), rel=REL_EXACT)
+
+
+@pytest.mark.question("exact_optimum", points=0.5)
+@given(economics_with_optimum())
+def test_exact_matches_reference(student, econ):
+    """Random economics with an optimum between 0.01 and 1000 days, relative tolerance 1e-3"""
+    check_close(student.exact_retrain_interval(*econ), opsmath.exact_retrain_interval(*econ),
+                call=describe_call("exact_retrain_interval", econ), rel=REL_EXACT)
+
+
+@pytest.mark.question("exact_optimum", points=1)
+def test_track_t_exact(submission, track):
+    """T_exact for your track, relative tolerance 1e-3"""
+    check_close(submission.get("T_exact"), opsmath.exact_retrain_interval(*economics_of(track)),
+                call=f"T_exact on track {track.key}", rel=REL_EXACT)
+
+
+# -- threshold_interval -------------------------------------------------------------------
+@pytest.mark.question("threshold_interval", points=0.5)
+def test_threshold_worked_example(student):
+    """0.95 falls to 0.90 at 2 % per day"""
+    args = (0.95, 0.02, 0.90)
+    check_close(student.threshold_interval(*args), opsmath.time_to_threshold(*args),
+                call=describe_call("threshold_interval", args))
+
+
+@st.composite
+def decays_to_floor(draw):
+    """A0, lam > 0 and a floor in [0.3·A0, A0]."""
+    A0 = draw(st.floats(0.5, 1.0))
+    return A0, draw(st.floats(1e-3, 1.0)), A0 * draw(st.floats(0.3, 1.0))
+
+
+@pytest.mark.question("threshold_interval", points=1)
+@given(decays_to_floor())
+def test_threshold_matches_reference(student, args):
+    """Random accuracies, decay rates and floors"""
+    check_close(student.threshold_interval(*args), opsmath.time_to_threshold(*args),
+                call=describe_call("threshold_interval", args), abs_=1e-9)
+
+
+@pytest.mark.question("threshold_interval", points=0.5)
+def test_threshold_edges(student):
+    """Edge cases: no decay (never, or at once) and a floor equal to A0"""
+    for args in ((0.9, 0.0, 0.8), (0.9, 0.0, 0.9), (0.9, 0.05, 0.9)):
+        check_close(student.threshold_interval(*args), opsmath.time_to_threshold(*args),
+                    call=describe_call("threshold_interval", args), abs_=1e-12)
+
+
+# -- track answers ------------------------------------------------------------------------
+@pytest.mark.question("track_answer", points=1)
+def test_track_t_sqrt(submission, track):
+    """T_sqrt for your track"""
+    check_close(submission.get("T_sqrt"), opsmath.optimal_retrain_interval(*economics_of(track)),
+                call=f"T_sqrt on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_track_t_threshold(submission, track):
+    """T_threshold for your track"""
+    s = track.scenario
+    check_close(submission.get("T_threshold"), opsmath.time_to_threshold(s.accuracy0, s.decay_rate, s.accuracy_floor),
+                call=f"T_threshold on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_current_cost_ratio(submission, track):
+    """current_cost_ratio for your track, relative tolerance 1e-4"""
+    econ = economics_of(track)
+    today = opsmath.cost_rate(track.scenario.current_interval_days, *econ)
+    best = opsmath.cost_rate(opsmath.exact_retrain_interval(*econ), *econ)
+    check_close(submission.get("current_cost_ratio"), today / best, call=f"current_cost_ratio on track {track.key}",
+                rel=REL_RATIO)
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_cheaper_policy(submission, track):
+    """cheaper_policy for your track: "daily" or "threshold" """
+    econ = economics_of(track)
+    s = track.scenario
+    threshold_cost = opsmath.cost_rate(opsmath.time_to_threshold(s.accuracy0, s.decay_rate, s.accuracy_floor), *econ)
+    expected = "threshold" if threshold_cost < opsmath.cost_rate(1.0, *econ) else "daily"
+    check_equal(submission.get("cheaper_policy"), expected, call=f"cheaper_policy on track {track.key}")

@@ -1,0 +1,314 @@
+"""Hidden suite: Slice-Aware Deployment (lab "ML Operations", part 3).
+
+Questions and points: prediction 1, slice_metrics 4, aggregate_accuracy 2,
+worst_slice 2, rollout_gate 5, track_answer 4 (18 auto-graded points; the
+reflection is graded by hand).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import opsmath
+from grader.checks import GradingFailure, _short, check_close, check_equal, describe_call
+from grader.studentkit.slice_deployment_kit import chapter_example, shadow_traffic
+
+SLICE_NAMES = ("day", "night", "snow", "rain", "tablet", "fan_noise")
+TRACK_KEYS = ("cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer")
+
+
+# -- inputs -------------------------------------------------------------------------------
+@st.composite
+def requests(draw, max_rows: int = 60):
+    """A small shadow log: 1-60 rows over 1-4 slices, labels and predictions in {0, 1, 2}.
+
+    Hypothesis draws the slice names, the row count and how often the model is
+    right; a seeded generator fills the rows (cheaper than one draw per cell).
+    """
+    names = draw(st.lists(st.sampled_from(SLICE_NAMES), min_size=1, max_size=4, unique=True))
+    rows = draw(st.integers(1, max_rows))
+    p_correct = draw(st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    label = rng.integers(0, 3, rows)
+    wrong = rng.random(rows) >= p_correct
+    prediction = np.where(wrong, (label + rng.integers(1, 3, rows)) % 3, label)
+    return pd.DataFrame({"slice": rng.choice(np.array(names, dtype=object), rows), "label": label,
+                         "prediction": prediction})
+
+
+def metrics_table(names, n, accuracy) -> pd.DataFrame:
+    """A slice_metrics-shaped table from per-slice counts and accuracies."""
+    total = sum(n)
+    return pd.DataFrame({"n": list(n), "accuracy": list(accuracy), "share": [k / total for k in n]},
+                        index=pd.Index(list(names), name="slice"))
+
+
+@st.composite
+def gate_cases(draw):
+    """Old/new tables of 2-5 slices, a target, a tolerance and a sample floor.
+
+    Accuracy changes are odd multiples of 0.0005 and tolerances multiples of
+    0.005, so no drop ever ties with the tolerance (the tie rule has its own test).
+    """
+    k = draw(st.integers(2, 5))
+    names = sorted(draw(st.lists(st.sampled_from(SLICE_NAMES), min_size=k, max_size=k, unique=True)))
+    n = draw(st.lists(st.integers(50, 400), min_size=k, max_size=k))
+    old = draw(st.lists(st.integers(300, 950), min_size=k, max_size=k))
+    delta = draw(st.lists(st.integers(-50, 49), min_size=k, max_size=k))
+    target = draw(st.sampled_from(names))
+    tolerance = draw(st.sampled_from([0.0, 0.005, 0.01, 0.02]))
+    min_samples = draw(st.sampled_from([1, 100, 100, 200]))
+    old_acc = [a / 1000 for a in old]
+    new_acc = [a / 1000 + (d + 0.5) / 1000 for a, d in zip(old, delta, strict=True)]
+    return metrics_table(names, n, old_acc), metrics_table(names, n, new_acc), target, tolerance, min_samples
+
+
+@functools.cache
+def track_data(key: str):
+    """(old_df, new_df, old_metrics, new_metrics) of a track's shadow traffic."""
+    old, new = shadow_traffic(opsmath.TRACKS[key])
+    return old, new, opsmath.slice_metrics(old), opsmath.slice_metrics(new)
+
+
+# -- comparison of a student's slice table --------------------------------------------------
+def _text(call) -> str:
+    """Call descriptions may be given lazily (a function), built only when a check fails."""
+    return call() if callable(call) else call
+
+
+def check_table(got, expected: pd.DataFrame, *, call, columns=("n", "accuracy", "share")) -> None:
+    """Student table vs reference: same slice names in the index (same order), columns close per slice."""
+    if not isinstance(got, pd.DataFrame):
+        raise GradingFailure(f"{_text(call)} returned {_short(got)} ({type(got).__name__}); "
+                             "expected a pandas DataFrame indexed by slice")
+    want = [str(s) for s in expected.index]
+    have = list(got.index)
+    if have != want:
+        raise GradingFailure(f"{_text(call)}: the index is {_short(have)}; "
+                             f"expected the sorted slice names {_short(want)}")
+    for col in columns:
+        if col not in got.columns:
+            raise GradingFailure(f"{_text(call)}: no column {col!r} (columns: {_short([str(c) for c in got.columns])})")
+        for name, value, ref in zip(want, list(got[col]), expected[col].tolist(), strict=True):
+            try:
+                _check_cell(col, value, ref, "")
+            except GradingFailure:
+                _check_cell(col, value, ref, f"{_text(call)}, column {col!r} of slice {name!r}")
+
+
+def _check_cell(col: str, value, ref, where: str) -> None:
+    if col == "n":
+        check_equal(value, int(ref), call=where)
+    else:
+        check_close(value, float(ref), call=where, rel=1e-9, abs_=1e-12)
+
+
+def _frame_call(name: str, df: pd.DataFrame):
+    def text() -> str:
+        rows = list(df.itertuples(index=False, name=None))
+        return f"{name}(DataFrame with {len(df)} rows (slice, label, prediction): {_short(rows, 200)})"
+    return text
+
+
+def _table_text(m: pd.DataFrame) -> str:
+    return _short({str(s): (int(m.loc[s, "n"]), round(float(m.loc[s, "accuracy"]), 6)) for s in m.index}, 200)
+
+
+# -- prediction ---------------------------------------------------------------------------
+@pytest.mark.question("prediction", points=1)
+def test_prediction_recorded(submission):
+    """A prediction was written down before computing"""
+    value = submission.get("PREDICTION")
+    if not isinstance(value, str) or len(value.strip()) < 2:
+        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
+
+
+# -- slice_metrics ------------------------------------------------------------------------
+@pytest.mark.question("slice_metrics", points=1)
+def test_slice_metrics_chapter(student):
+    """Chapter example: n, accuracy and share of the four segments"""
+    df = chapter_example()
+    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call="slice_metrics(chapter_example())")
+
+
+@pytest.mark.question("slice_metrics", points=1.5)
+@settings(max_examples=15)
+@given(requests())
+def test_slice_metrics_matches_reference(student, df):
+    """Random small shadow logs"""
+    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df))
+
+
+@pytest.mark.question("slice_metrics", points=1)
+def test_slice_metrics_sorted_counts(student):
+    """Slices appear in the index sorted, with their counts and accuracies (string labels)"""
+    df = pd.DataFrame({
+        "slice": ["snow", "day", "night", "day", "snow", "day", "night", "day"],
+        "label": ["car", "car", "person", "bike", "car", "person", "bike", "car"],
+        "prediction": ["bike", "car", "person", "bike", "car", "car", "person", "car"],
+    })
+    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df),
+                columns=("n", "accuracy"))
+
+
+@pytest.mark.question("slice_metrics", points=0.5)
+def test_slice_metrics_share(student):
+    """share is the slice's fraction of all requests"""
+    df = pd.DataFrame({"slice": ["a"] * 2 + ["b"] * 3 + ["c"] * 5, "label": [1] * 10,
+                       "prediction": [1, 0, 1, 1, 0, 1, 1, 1, 0, 1]})
+    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df),
+                columns=("share",))
+
+
+# -- aggregate_accuracy -------------------------------------------------------------------
+@pytest.mark.question("aggregate_accuracy", points=1)
+def test_aggregate_chapter(student):
+    """Chapter example: 0.906 overall, weighted by traffic"""
+    df = chapter_example()
+    check_close(student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df),
+                call="aggregate_accuracy(chapter_example())")
+
+
+@pytest.mark.question("aggregate_accuracy", points=1)
+@settings(max_examples=12)
+@given(requests())
+def test_aggregate_matches_reference(student, df):
+    """Random small shadow logs"""
+    check_close(student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df),
+                call=_frame_call("aggregate_accuracy", df), abs_=1e-12)
+
+
+# -- worst_slice --------------------------------------------------------------------------
+def _check_worst(got, expected: tuple[str, float], call) -> None:
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        raise GradingFailure(f"{_text(call)} returned {_short(got)}; expected a tuple (name, accuracy)")
+    try:
+        check_equal(got[0], expected[0], call="")
+        check_close(got[1], expected[1], call="", rel=1e-9, abs_=1e-12)
+    except GradingFailure:
+        check_equal(got[0], expected[0], call=f"{_text(call)}[0] (the slice name)")
+        check_close(got[1], expected[1], call=f"{_text(call)}[1] (its accuracy)", rel=1e-9, abs_=1e-12)
+
+
+@pytest.mark.question("worst_slice", points=1)
+def test_worst_slice_chapter(student):
+    """Chapter example: the tablet slice at 62 %"""
+    m = opsmath.slice_metrics(chapter_example())
+    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), "worst_slice(slice_metrics(chapter_example()))")
+
+
+@pytest.mark.question("worst_slice", points=1)
+@settings(max_examples=15)
+@given(requests(max_rows=24))
+def test_worst_slice_matches_reference(student, df):
+    """Random slice tables, ties going to the first slice"""
+    m = opsmath.slice_metrics(df)
+    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), lambda: f"worst_slice(table {_table_text(m)})")
+
+
+# -- rollout_gate -------------------------------------------------------------------------
+def _check_gate(student, old, new, target, **kwargs) -> None:
+    expected = opsmath.rollout_gate(old, new, target, **kwargs).approved
+    got = student.rollout_gate(old, new, target, **kwargs)
+    if type(got) is bool and got == expected:
+        return
+    call = describe_call("rollout_gate", (f"old {_table_text(old)}", f"new {_table_text(new)}", target), kwargs)
+    check_equal(got, expected, call=call)
+
+
+@pytest.mark.question("rollout_gate", points=1)
+def test_gate_track_tables(student):
+    """The four tracks' shadow deployments (some approve, some must be rejected)"""
+    for key in TRACK_KEYS:
+        _, _, old, new = track_data(key)
+        _check_gate(student, old, new, opsmath.TRACKS[key].scenario.target_slice)
+
+
+@pytest.mark.question("rollout_gate", points=1)
+def test_gate_rules(student):
+    """Target fixed or not, other slices regressed or not"""
+    names = ["majority", "minority", "target"]
+    n = [800, 150, 100]
+    old = metrics_table(names, n, [0.95, 0.90, 0.60])
+    for new_acc in ([0.955, 0.90, 0.80],   # fixes the target, nothing else moves: approve
+                    [0.95, 0.90, 0.60],    # nothing changed: the target is not fixed
+                    [0.96, 0.92, 0.55],    # target worse
+                    [0.95, 0.87, 0.85],    # minority slice loses 3 points
+                    [0.93, 0.90, 0.85],    # majority loses 2 points
+                    [0.95, 0.99, 0.61]):   # small target gain, big gain elsewhere: approve
+        _check_gate(student, old, metrics_table(names, n, new_acc), "target")
+
+
+@pytest.mark.question("rollout_gate", points=0.5)
+def test_gate_tolerance_boundary(student):
+    """A drop equal to the tolerance passes, a larger one fails"""
+    names = ["other", "target"]
+    n = [500, 200]
+    for old_other, new_other, tolerance in ((0.95, 0.94, 0.01), (0.95, 0.9399, 0.01), (0.9, 0.85, 0.05),
+                                            (0.9, 0.849, 0.05), (0.8, 0.8, 0.0), (0.8, 0.7999, 0.0)):
+        old = metrics_table(names, n, [old_other, 0.5])
+        new = metrics_table(names, n, [new_other, 0.7])
+        _check_gate(student, old, new, "target", tolerance=tolerance)
+
+
+@pytest.mark.question("rollout_gate", points=1)
+def test_gate_min_samples(student):
+    """Every slice needs min_samples requests in both tables"""
+    names = ["big", "small", "target"]
+    cases = (([5000, 99, 400], [5000, 99, 400], {}),
+             ([5000, 100, 400], [5000, 100, 400], {}),
+             ([5000, 150, 400], [5000, 150, 99], {}),
+             ([5000, 150, 400], [5000, 150, 400], {"min_samples": 200}),
+             ([5000, 40, 30], [5000, 40, 30], {"min_samples": 30}))
+    for n_old, n_new, kwargs in cases:
+        old = metrics_table(names, n_old, [0.95, 0.90, 0.60])
+        new = metrics_table(names, n_new, [0.95, 0.905, 0.80])
+        _check_gate(student, old, new, "target", **kwargs)
+
+
+@pytest.mark.question("rollout_gate", points=1.5)
+@settings(max_examples=20)
+@given(gate_cases())
+def test_gate_matches_reference(student, case):
+    """Random old/new slice tables, targets, tolerances and sample floors"""
+    old, new, target, tolerance, min_samples = case
+    _check_gate(student, old, new, target, tolerance=tolerance, min_samples=min_samples)
+
+
+# -- track answer -------------------------------------------------------------------------
+@pytest.mark.question("track_answer", points=1)
+def test_old_aggregate(submission, track):
+    """old_aggregate for your track"""
+    old, _, _, _ = track_data(track.key)
+    check_close(submission.get("old_aggregate"), opsmath.aggregate_accuracy(old),
+                call=f"old_aggregate on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_new_aggregate(submission, track):
+    """new_aggregate for your track"""
+    _, new, _, _ = track_data(track.key)
+    check_close(submission.get("new_aggregate"), opsmath.aggregate_accuracy(new),
+                call=f"new_aggregate on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_worst_old(submission, track):
+    """worst_old (the old model's worst slice) for your track"""
+    _, _, old_m, _ = track_data(track.key)
+    check_equal(submission.get("worst_old"), opsmath.worst_slice(old_m)[0], call=f"worst_old on track {track.key}")
+
+
+@pytest.mark.question("track_answer", points=1)
+def test_gate_approved(submission, track):
+    """gate_approved for your track"""
+    _, _, old_m, new_m = track_data(track.key)
+    expected = opsmath.rollout_gate(old_m, new_m, track.scenario.target_slice).approved
+    check_equal(submission.get("gate_approved"), expected, call=f"gate_approved on track {track.key}")
+

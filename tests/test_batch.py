@@ -1,0 +1,74 @@
+"""Local regrade: inputs (files, folders, Gradescope exports), resume, shards, grades.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+
+import pytest
+
+from grader.batch import Job, discover, grade_batch, shard
+
+A = "drift_detective"
+
+
+@pytest.fixture(scope="module")
+def notebooks(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("subs")
+    solution = (built.solutions / f"{A}.ipynb").read_bytes()
+    blank = (built.dist / A / "student" / f"{A}.ipynb").read_bytes()
+    (folder / "alice.ipynb").write_bytes(solution)
+    (folder / "bob.ipynb").write_bytes(blank)
+    (folder / "carol.ipynb").write_bytes(b"not json at all")
+    return folder
+
+
+def test_batch_resume_regrades_only_missing_results(notebooks, tmp_path):
+    out = tmp_path / "out"
+    grade_batch(A, [notebooks], out, workers=2)
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert float(rows["alice"]["total"]) == float(rows["alice"]["max"]) > 0
+    assert float(rows["bob"]["total"]) == 0
+    assert rows["carol"]["status"] == "ungradable" and "corrupted" in rows["carol"]["error"]
+    kept = (out / "alice" / "results.json").stat().st_mtime_ns
+    (out / "bob" / "results.json").unlink()
+    (out / "carol" / "results.json").write_text("{half-writ")  # an interrupted write is redone
+    grade_batch(A, [notebooks], out, workers=2)
+    assert (out / "alice" / "results.json").stat().st_mtime_ns == kept
+    assert json.loads((out / "bob" / "results.json").read_text())["score"] == 0
+    assert json.loads((out / "carol" / "results.json").read_text())["score"] == 0
+
+
+def test_gradescope_export_zip_is_accepted(notebooks, tmp_path):
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("assignment_export/submission_metadata.yml",
+                    "submission_111:\n  :submitters:\n  - :name: Alice A\n    :email: a@uni.edu\n    :sid: '1'\n"
+                    "submission_222:\n  :submitters:\n  - :name: Bob B\n    :email: b@uni.edu\n    :sid: '2'\n")
+        zf.writestr(f"assignment_export/submission_111/{A}.ipynb", (notebooks / "alice.ipynb").read_bytes())
+        zf.writestr("assignment_export/submission_222/anything.ipynb", (notebooks / "bob.ipynb").read_bytes())
+    out = tmp_path / "out"
+    grade_batch(A, [export], out, workers=2)
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["submission_111"]["name"] == "Alice A" and float(rows["submission_111"]["total"]) > 0
+    assert rows["submission_222"]["email"] == "b@uni.edu" and float(rows["submission_222"]["total"]) == 0
+
+
+def test_shards_partition_the_batch_deterministically(tmp_path):
+    jobs = [Job(f"s{i:02d}", None) for i in range(10)]
+    parts = [shard(jobs, f"{i}/3") for i in (1, 2, 3)]
+    ids = sorted(j.id for p in parts for j in p)
+    assert ids == sorted(j.id for j in jobs)
+    assert shard(list(reversed(jobs)), "2/3") == parts[1]
+    with pytest.raises(ValueError):
+        shard(jobs, "4/3")
+
+
+def test_discover_gives_unique_ids(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "nb.ipynb").write_text("{}")
+    (tmp_path / "b" / "nb.ipynb").write_text("{}")
+    jobs = discover([tmp_path / "a" / "nb.ipynb", tmp_path / "b" / "nb.ipynb"], A, tmp_path)
+    assert len({j.id for j in jobs}) == 2
