@@ -8,8 +8,8 @@ VARIANTS = {
     "off_by_one": {
         "why": "Returns the last N at which manual operations are still cheaper (N* - 1): every break_even_models "
                "check with a finite N* fails (lab example 1, h = 2.5 example 0.5, h = 0 cheap platform 0.5, "
-               "random decisions 1.5) and so does n_star (1); the never-pays-off check (0.5) still passes "
-               "because no crossing means None either way.",
+               "random decisions 1.5) and so does n_star (1): 4.5 lost. The never-pays-off check (0.5) still "
+               "passes: no crossing means None either way, and a crossing still gives a number.",
         "replace": {
             "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):
     n = np.arange(1, 1_000_001)
@@ -21,14 +21,15 @@ VARIANTS = {
     return int(n[hits[0]]) - 1  # last N where manual < platform
 ''',
         },
-        "score": 10.0,
+        "score": 10.5,
     },
     "natural_log": {
         "why": "np.log instead of np.log2 in both toils (the chapter's figure uses ln): every manual_toil (3) and "
                "platform_toil (2) check fails, N* moves (lab example 1, h = 2.5 0.5, h = 0 cheap platform 0.5, "
                "random decisions 1.5), the team capacities move (4,000 h gives 68, 3,712 h gives 65: 2) and all "
-               "three track answers are wrong (3). Only the prediction (1) and never-pays-off (0.5, the ln saving "
-               "peaks near 1,330 h/yr, still far below the capex) survive.",
+               "three track answers are wrong (3). Even the never-pays-off check (0.5) fails: with ln the h = 0 "
+               "saving 15N - 2N ln N peaks near 1,330 h/yr instead of 192 h/yr, so $60k at $300/h breaks even at "
+               "N = 23. Only the prediction (1) survives.",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
     n = np.asarray(n, dtype=float)
@@ -41,7 +42,7 @@ VARIANTS = {
     return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
 ''',
         },
-        "score": 1.5,
+        "score": 1.0,
     },
     "heterogeneity_everywhere": {
         "why": "Heterogeneity multiplies the whole manual toil instead of the N² term only: checks at h = 1 pass, "

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-N_TRAIN = 4_000
-N_SERVING = 4_000
+N_TRAIN = 2_000
+N_SERVING = 2_000
 VERSIONS = ("1.0.0", "2.0.0")
 EXTRA_FEATURE = {
     "prompt_embedder": "safety_prior",
@@ -210,15 +210,17 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
 
     names = list(skew)
     values = np.array([skew[n] for n in names], dtype=float)
-    shown = np.clip(values, 1e-3, None)
+    finite = values[np.isfinite(values)]
+    top = max(10.0, float(finite.max()) * 8 if finite.size else 10.0)
+    shown = np.clip(np.nan_to_num(values, nan=1e-3, posinf=top, neginf=1e-3), 1e-3, top)
     colours = [PALETTE["bad"] if v > threshold else PALETTE["ok"] for v in values]
     ax2.barh(names[::-1], shown[::-1], color=colours[::-1])
     ax2.set_xscale("log")
     ax2.axvline(threshold, color="black", ls="--", lw=1.2, label=f"PSI threshold {threshold}")
     for i, v in enumerate(values[::-1]):
-        ax2.annotate(f"{v:.3g}", (max(v, 1e-3), i), xytext=(3, 0), textcoords="offset points", va="center",
+        ax2.annotate(f"{v:.3g}", (shown[::-1][i], i), xytext=(3, 0), textcoords="offset points", va="center",
                      fontsize=9)
-    ax2.set_xlim(1e-3, max(10.0, float(shown.max()) * 8))
+    ax2.set_xlim(1e-3, top * 1.5)
     ax2.set_xlabel("PSI, serving vs the classifier's training snapshot (log scale)")
     n_bad = int(np.sum(values > threshold))
     check = "" if compatible is None else (" | contract OK" if compatible else " | contract MISMATCH")

@@ -180,8 +180,11 @@ def test_aggregate_chapter(student):
 @given(requests())
 def test_aggregate_matches_reference(student, df):
     """Random small shadow logs"""
-    check_close(student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df),
-                call=_frame_call("aggregate_accuracy", df), abs_=1e-12)
+    got, expected = student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df)
+    try:
+        check_close(got, expected, call="", abs_=1e-12)
+    except GradingFailure:
+        check_close(got, expected, call=_frame_call("aggregate_accuracy", df)(), abs_=1e-12)
 
 
 # -- worst_slice --------------------------------------------------------------------------
