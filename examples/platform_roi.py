@@ -31,12 +31,14 @@ VARIANTS = {
                "saving 15N - 2N ln N peaks near 1,330 h/yr instead of 192 h/yr, so $60k at $300/h breaks even at "
                "N = 23. Only the prediction (1) survives.",
         "replace": {
-            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
+            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
+                heterogeneity=1.0):
     n = np.asarray(n, dtype=float)
     n_log_n = np.where(n > 0, n * np.log(np.maximum(n, 1.0)), 0.0)
     return alert_hours * n + deploy_hours * n_log_n + heterogeneity * dependency_hours * n**2
 ''',
-            "def platform_toil(": '''def platform_toil(n, platform_alert_hours=5, deploy_hours=1, platform_dependency_hours=2):
+            "def platform_toil(": '''def platform_toil(n, platform_alert_hours=5, deploy_hours=1,
+                  platform_dependency_hours=2):
     n = np.asarray(n, dtype=float)
     n_log_n = np.where(n > 0, n * np.log(np.maximum(n, 1.0)), 0.0)
     return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
@@ -51,7 +53,8 @@ VARIANTS = {
                "random (1) and the three edge_guardian answers (h = 2: 3) fail. The never-pays-off check (h = 0) "
                "still returns None and the capacity edge cases are at h = 1 or give 0 anyway.",
         "replace": {
-            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
+            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
+                heterogeneity=1.0):
     n = np.asarray(n, dtype=float)
     n_log_n = np.where(n > 0, n * np.log2(np.maximum(n, 1.0)), 0.0)
     return heterogeneity * (alert_hours * n + deploy_hours * n_log_n + dependency_hours * n**2)
@@ -61,7 +64,7 @@ VARIANTS = {
     },
     "capex_only": {
         "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "
-               "a platform: N* comes out too small (lab example gives 62 instead of 80) and is never None, so all "
+               "a platform: N* comes out too small (lab example gives 60 instead of 80) and is never None, so all "
                "break_even_models checks (4) and n_star (1) fail.",
         "replace": {
             "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):

@@ -88,6 +88,7 @@ class Collector:
                 "title": doc[0] if doc else item.name.removeprefix("test_").replace("_", " "),
                 "max_score": points,
                 "visible": bool(marker.kwargs.get("visible", False)),
+                "property": hasattr(getattr(item, "function", None), "hypothesis"),
                 "passed": False,
                 "message": "not run",
                 "seconds": 0.0,
@@ -158,6 +159,11 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
             "output": entry["message"],
             "visibility": "visible" if entry["visible"] else "after_published",
         })
+    timing = {
+        "suite_seconds": round(sum(e["seconds"] for e in collector.items.values()), 4),
+        "property_seconds": round(sum(e["seconds"] for e in collector.items.values() if e["property"]), 4),
+        "notebook_seconds": round(info.get("notebook_seconds", 0.0), 4),
+    }
     if not tests:
         message = f"internal grading error: the hidden suite ran no test (pytest exit {int(exit_code)})"
         return zero_results(assignment, message)
@@ -168,7 +174,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status},
+        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status,
+                       "timing": timing},
     }
 
 
@@ -179,8 +186,8 @@ def collect_questions(assignment: str) -> list[dict[str, Any]]:
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         pytest.main([str(suite_path(assignment)), "--collect-only", "-q", "-c", str(SUITES_DIR / "pytest.ini"),
                      "--rootdir", str(SUITES_DIR), "-p", "no:cacheprovider"], plugins=[collector])
-    return [{"question": e["question"], "title": e["title"], "max_score": e["max_score"], "visible": e["visible"]}
-            for e in collector.items.values()]
+    return [{"question": e["question"], "title": e["title"], "max_score": e["max_score"], "visible": e["visible"],
+             "test": e["name"]} for e in collector.items.values()]
 
 
 def zero_results(assignment: str, message: str) -> dict[str, Any]:
@@ -238,6 +245,7 @@ def record_submission(sub: Any) -> None:
         "cells": cells,
         "copied": dict(sub.copied),
         "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
+        "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
     }
 
 

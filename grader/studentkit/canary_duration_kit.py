@@ -112,5 +112,5 @@ def draw_shadow_dashboard(
     verdict = "fits the week" if fits else "exceeds the week"
     ax2.set_title(f"Shadow window {shadow_hours:,.1f} h ({shadow_hours / 24:,.1f} days)\n"
                   f"at {_fmt_fraction(traffic_fraction)} of traffic: {verdict}", color=colour, fontsize=11)
-    ax2.legend(loc="upper right", fontsize=8)
+    ax2.legend(loc="best", fontsize=8)
     return fig

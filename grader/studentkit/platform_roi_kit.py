@@ -86,23 +86,22 @@ def draw_break_even(
     ax1.plot(n, manual_total / scale, color=PALETTE["bad"], lw=2.4, label="manual toil (total)")
     ax1.plot(n, platform_cost / scale, color=PALETTE["ok"], lw=2.4, label="platform: capex + remaining toil")
 
-    top = max(2.5 * float(platform_cost.max()), 1.0)
-    ax1.set_ylim(0, min(top, 1.05 * max(float(manual_total.max()), float(platform_cost.max()))) / scale)
+    highest = max(float(manual_total.max()), float(platform_cost.max()))
+    top = max(min(2.5 * float(platform_cost.max()), 1.05 * highest), 1.6 * float(platform_cost.max()), 1.0)
+    ax1.set_ylim(0, top / scale)
     ax1.set_xlim(n.min(), n.max())
 
     if n_star is not None and n.min() <= n_star <= n.max():
         y_star = float(np.interp(n_star, n, platform_cost)) / scale
         ax1.axvline(n_star, color="0.25", ls=":", lw=1.2)
-        ax1.plot([n_star], [y_star], "o", color="0.15", ms=7, zorder=5)
-        ax1.annotate(f"N* = {n_star}", (n_star, y_star), xytext=(8, -16), textcoords="offset points",
-                     fontsize=10, fontweight="bold")
+        ax1.plot([n_star], [y_star], "o", color="0.15", ms=7, zorder=5, label=f"break-even N* = {n_star}")
+        ax1.annotate("N*", (n_star, y_star), xytext=(6, -14), textcoords="offset points", fontsize=10,
+                     fontweight="bold")
     if n.min() <= fleet <= n.max():
         y_fleet = float(np.interp(fleet, n, manual_total)) / scale
         ax1.axvline(fleet, color=PALETTE["neutral"], ls="-.", lw=1.2)
-        ax1.plot([fleet], [y_fleet], "D", color=PALETTE["neutral"], ms=6, zorder=5)
-        ax1.annotate(f"today: {fleet} models\nROI {_money(roi)}/yr", (fleet, y_fleet), xytext=(8, 6),
-                     textcoords="offset points", fontsize=9, color=PALETTE["neutral"], fontweight="bold",
-                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+        ax1.plot([fleet], [y_fleet], "D", color=PALETTE["neutral"], ms=6, zorder=5,
+                 label=f"today: {fleet} models, ROI {_money(roi)}/yr")
 
     if n_star is None:
         title = f"Platform never pays off (h = {heterogeneity:g})"
@@ -117,6 +116,8 @@ def draw_break_even(
     ax2.plot(n, manual_hours, color=PALETTE["bad"], lw=2.2, label="manual toil")
     ax2.plot(n, platform_hours, color=PALETTE["ok"], lw=2.2, label="toil left with a platform")
     ax2.axhline(capacity_hours, color="0.3", ls="--", lw=1.2, label=f"team capacity ({capacity_hours:,.0f} h/yr)")
+    if n.min() <= fleet <= n.max():
+        ax2.axvline(fleet, color=PALETTE["neutral"], ls="-.", lw=1.2, label=f"today: {fleet} models")
     if n.min() <= max_manual <= n.max():
         ax2.axvline(max_manual, color=PALETTE["bad"], ls=":", lw=1.2)
         ax2.plot([max_manual], [capacity_hours], "o", color=PALETTE["bad"], ms=7, zorder=5)

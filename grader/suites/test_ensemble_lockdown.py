@@ -231,13 +231,10 @@ def test_contract_diff_matches_reference(student, pair):
 
 
 # -- psi_from_samples ---------------------------------------------------------------------
-@st.composite
-def samples(draw, min_size=10, max_size=60):
-    """A sample of 10-60 values: normal, uniform, heavy ties, constant or heavy-tailed, at one of three locations."""
-    n = draw(st.integers(min_size, max_size))
-    kind = draw(st.sampled_from(["normal", "uniform", "ties", "constant", "heavy"]))
-    loc = draw(st.sampled_from([0.0, -3.5, 250.0]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**20)))
+KINDS = ["normal", "uniform", "ties", "constant", "heavy"]
+
+
+def _column(rng: np.random.Generator, n: int, kind: str, loc: float) -> list[float]:
     if kind == "normal":
         x = rng.normal(loc, rng.uniform(0.1, 20), n)
     elif kind == "uniform":
@@ -249,6 +246,15 @@ def samples(draw, min_size=10, max_size=60):
     else:
         x = rng.standard_cauchy(n) * 50 + loc
     return x.tolist()
+
+
+@st.composite
+def samples(draw):
+    """A sample of 10-60 values: normal, uniform, heavy ties, constant or heavy-tailed, at one of three locations."""
+    n = draw(st.integers(10, 60))
+    kind = draw(st.sampled_from(KINDS))
+    loc = draw(st.sampled_from([0.0, -3.5, 250.0]))
+    return _column(np.random.default_rng(draw(st.integers(0, 2**20))), n, kind, loc)
 
 
 @pytest.mark.question("psi_from_samples", points=1.5)
@@ -283,15 +289,18 @@ def test_psi_from_samples_identical(student):
 # -- feature_skew -------------------------------------------------------------------------
 @st.composite
 def table_pairs(draw):
-    """(train, serving) dicts of short columns; serving shares 1+ features, in another order, plus extras."""
-    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
-    shared = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
-    extras = draw(st.lists(st.sampled_from([n for n in NAMES if n not in names] or ["new"]), max_size=2, unique=True))
-    column = samples(10, 30)
-    train = {n: draw(column) for n in names}
-    serving_names = draw(st.permutations(shared + extras))
-    serving = {n: draw(column) for n in serving_names}
-    return train, serving
+    """(train, serving) dicts of 10-30 values per column; serving shares 1+ features, in another order, plus extras."""
+    rnd = random.Random(draw(st.integers(0, 2**32)))
+    rng = np.random.default_rng(rnd.getrandbits(32))
+    names = rnd.sample(NAMES, draw(st.integers(1, 4)))
+    shared = rnd.sample(names, rnd.randint(1, len(names)))
+    serving_names = shared + rnd.sample([n for n in NAMES if n not in names], rnd.randint(0, 2))
+    rnd.shuffle(serving_names)
+
+    def column() -> list[float]:
+        return _column(rng, rnd.randint(10, 30), rnd.choice(KINDS), rnd.choice([0.0, -3.5, 250.0]))
+
+    return {n: column() for n in names}, {n: column() for n in serving_names}
 
 
 @pytest.mark.question("feature_skew", points=1)

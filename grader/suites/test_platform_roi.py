@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import opsmath
 from grader.checks import GradingFailure, check_close, check_equal, describe_call
 
+
 def _model(**kwargs: float) -> opsmath.ToilModel:
     return opsmath.ToilModel(**kwargs)
 
@@ -113,7 +114,8 @@ def test_manual_toil_lab_model(student):
 def test_manual_toil_vectorised(student):
     """Arrays in, arrays out; N = 0 gives 0"""
     n = np.array([0, 1, 2, 10, 64, 500])
-    check_array_close(student.manual_toil(n), opsmath.manual_toil(n), call="manual_toil(np.array([0, 1, 2, 10, 64, 500]))")
+    check_array_close(student.manual_toil(n), opsmath.manual_toil(n),
+                      call="manual_toil(np.array([0, 1, 2, 10, 64, 500]))")
 
 
 @pytest.mark.question("manual_toil", points=1.5)
@@ -137,7 +139,8 @@ def test_platform_toil_lab_model(student):
 def test_platform_toil_vectorised(student):
     """Arrays in, arrays out; N = 0 gives 0"""
     n = np.array([0, 1, 3, 64, 1000])
-    check_array_close(student.platform_toil(n), opsmath.platform_toil(n), call="platform_toil(np.array([0, 1, 3, 64, 1000]))")
+    check_array_close(student.platform_toil(n), opsmath.platform_toil(n),
+                      call="platform_toil(np.array([0, 1, 3, 64, 1000]))")
 
 
 @pytest.mark.question("platform_toil", points=1)

@@ -1,0 +1,71 @@
+"""Run a hidden-suite test inside otter's own runner (the benchmark's baseline).
+
+``otter run`` executes the student notebook and the tests in one kernel and
+calls each test with the notebook's globals (``env``). This bridge resolves
+the suite's fixtures from that environment (``student`` calls functions
+directly, ``submission.get`` reads globals, ``track`` reads ``TRACK``) and
+passes values through the same JSON codec as the sandbox, so both runners
+judge identical data. Used only to measure the baseline: it has none of the
+sandbox's protections, which is the point of the comparison.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from grader.sandbox.codec import from_plain, to_plain
+
+
+class _Missing(AssertionError):
+    pass
+
+
+class LocalSubmission:
+    """Fixture stand-in backed by the notebook's global environment."""
+
+    def __init__(self, env: dict[str, Any]) -> None:
+        self.env = env
+
+    def get(self, name: str) -> Any:
+        if name not in self.env:
+            raise _Missing(f"{name} is not defined")
+        return from_plain(to_plain(self.env[name]))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        fn = self.env.get(name)
+        if not callable(fn):
+            raise _Missing(f"{name} is not defined")
+        result = fn(*from_plain(to_plain(list(args))), **from_plain(to_plain(kwargs)))
+        return from_plain(to_plain(result))
+
+
+class LocalProxy:
+    def __init__(self, submission: LocalSubmission) -> None:
+        self._submission = submission
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *a, **k: self._submission.call(name, *a, **k)
+
+
+def run_hidden_test(assignment: str, test_name: str, env: dict[str, Any]) -> None:
+    """Call ``grader.suites.test_<assignment>.<test_name>`` with fixtures built from ``env``."""
+    import inspect
+
+    import grader.plugin  # noqa: F401 - registers and loads the grading hypothesis profile
+    from opsmath.tracks import TRACKS
+
+    module = importlib.import_module(f"grader.suites.test_{assignment}")
+    fn = getattr(module, test_name)
+    submission = LocalSubmission(env)
+    fixtures = {"submission": submission, "student": LocalProxy(submission)}
+    target = getattr(fn, "hypothesis", None)
+    params = inspect.signature(target.inner_test if target else fn).parameters
+    if "track" in params:
+        key = env.get("TRACK")
+        if key not in TRACKS:
+            raise AssertionError(f"TRACK must be one of {sorted(TRACKS)}")
+        fixtures["track"] = TRACKS[key]
+    fn(**{k: v for k, v in fixtures.items() if k in params})
