@@ -2,7 +2,13 @@
 
 VARIANTS = {
     "fingerprint_no_sort_keys": {
-        "why": "TBD",
+        "why": "json.dumps without sort_keys: the hash now depends on insertion order (the normalised dict's "
+               "extractor/version/features/params order is not alphabetical, and params keep the caller's order). "
+               "Loses every schema_fingerprint test (demo 0.5, defaults 0.5, track contracts 0.5, random contracts "
+               "1.5), is_compatible on the same contract with shuffled keys (0.5) and on random pairs (1), whose "
+               "serving side has reshuffled keys, and fingerprint_v1 (1). Genuinely different contracts still hash "
+               "differently, so is_compatible's single-change test passes; contract_diff, PSI and the other track "
+               "answers are untouched.",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -15,10 +21,15 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "score": 0,
+        "score": 11.5,
     },
     "fingerprint_sorted_features": {
-        "why": "TBD",
+        "why": "Features sorted before hashing, so the order the classifier consumes is lost: loses "
+               "schema_fingerprint defaults (0.5, an unsorted pair), track contracts (0.5, 2.0.0 emits its features "
+               "in a new order) and random contracts (1.5), and is_compatible single changes (0.5, a pure reorder "
+               "is called compatible). fingerprint_v1 still passes on edge_guardian because brightness, contrast, "
+               "edge_density, object_count are already alphabetical (on cloud_titan and mobile_nomad it is lost "
+               "too: 13).",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -31,19 +42,25 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "score": 0,
+        "score": 14.0,
     },
     "compatible_names_only": {
-        "why": "TBD",
+        "why": "is_compatible compares only the feature names: a new version, a changed parameter or "
+               "dtype pass as compatible. Loses is_compatible single changes (0.5) and random pairs (1). "
+               "compatible_after_upgrade is still False because 2.0.0 adds a feature and reorders, so the name "
+               "lists differ; fingerprints and contract_diff are untouched.",
         "replace": {
             "def is_compatible(": '''def is_compatible(trained_on, serving):
     return [f[0] for f in trained_on["features"]] == [f[0] for f in serving["features"]]
 ''',
         },
-        "score": 0,
+        "score": 15.5,
     },
     "skew_no_smoothing": {
-        "why": "TBD",
+        "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
+               "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5), and skewed "
+               "(1): every renormalised feature now has PSI inf, so the worst-first order collapses to the name "
+               "tie-break. psi_from_samples itself is untouched (the variant rewrote only feature_skew).",
         "replace": {
             "def feature_skew(": '''def feature_skew(train, serving, bins=10):
     out = {}
@@ -62,7 +79,7 @@ VARIANTS = {
     return out
 ''',
         },
-        "score": 0,
+        "score": 14.0,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",

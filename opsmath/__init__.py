@@ -67,6 +67,7 @@ from opsmath.rollout import (
     canary_sample_size,
     canary_sample_size_with_failures,
     detection_delay,
+    min_traffic_fraction,
     rule_of_three,
     rule_of_three_sample_size,
     staged_rollout,

@@ -28,6 +28,7 @@ __all__ = [
     "canary_sample_size",
     "canary_sample_size_with_failures",
     "detection_delay",
+    "min_traffic_fraction",
     "rule_of_three",
     "rule_of_three_sample_size",
     "staged_rollout",
@@ -156,6 +157,23 @@ def canary_duration(samples: float, request_rate: float, traffic_fraction: float
     if f > 1:
         raise ValueError(f"traffic_fraction must be at most 1, got {f!r}")
     return n / (r * f)
+
+
+def min_traffic_fraction(samples: float, request_rate: float, budget: float) -> float | None:
+    r"""Smallest traffic share that lets a stage see ``samples`` requests within ``budget``.
+
+    Inverts :func:`canary_duration`: :math:`f = n / (r \cdot t_{budget})`.
+
+    Returns
+    -------
+    float or None
+        The fraction in (0, 1], or ``None`` when even 100 % of traffic is too slow.
+    """
+    n = check_nonnegative(samples, "samples")
+    r = check_positive(request_rate, "request_rate")
+    t = check_positive(budget, "budget")
+    fraction = n / (r * t)
+    return None if fraction > 1 else fraction
 
 
 def staged_rollout(

@@ -105,8 +105,10 @@ def test_solution_notebook_executes_on_every_track_with_figures(built, name, tra
     assert figures, "the solution notebook drew no figure"
     assert all(f.stat().st_size > 10_000 for f in figures)
     executed = json.loads((tmp_path / "out" / f"{name}.ipynb").read_text())
-    text = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for c in executed["cells"] for o in c.get("outputs", []))
     assert "nan" not in text.lower().split() and "Traceback" not in text
+    assert "results: All test cases passed!" in text and "failed" not in text.lower(), "a public check failed"
 
 
 def test_build_is_deterministic(tmp_path):

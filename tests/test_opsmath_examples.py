@@ -352,3 +352,10 @@ def test_row23_false_alerts_per_day() -> None:
 def test_row24_course_library_bands(value: float, status: str) -> None:
     # warn at 0.10, review above 0.20; the course's "critical" 0.25 is inside the review band.
     assert om.drift_status(value) == status
+
+
+def test_min_traffic_fraction_inverts_stage_duration() -> None:
+    """Example 17 backwards: 10,000 samples at 1,000,000 req/h within 1 hour need 1 % of traffic."""
+    assert om.min_traffic_fraction(10_000, 1_000_000, 1.0) == pytest.approx(0.01, rel=1e-12)
+    assert om.min_traffic_fraction(10_000, 1_000, 1.0) is None  # would need 1000 % of traffic
+    assert om.min_traffic_fraction(1_000, 1_000, 1.0) == 1.0

@@ -93,7 +93,8 @@ def draw_shadow_dashboard(
         top.set_xlabel(f"shadow hours at {_fmt_fraction(traffic_fraction)} of traffic", fontsize=9)
 
     # -- right: risk vs velocity: shadow time against traffic share -------------------------------
-    ax2.axhspan(stage_hours.min() * 0.5, budget_hours, color=PALETTE["ok"], alpha=0.12,
+    low = np.log10(min(stage_hours.min(), budget_hours) * 0.5)
+    ax2.axhspan(10**low, budget_hours, color=PALETTE["ok"], alpha=0.12,
                 label=f"fits the release budget (≤ {budget_hours:g} h)")
     ax2.plot(fractions, stage_hours, color=PALETTE["train"], lw=2, label=f"time to see n = {n_required:,}")
     ax2.axhline(budget_hours, color=PALETTE["bad"], ls="--", lw=1.2, label=f"release cycle: {budget_hours:g} h")
@@ -106,11 +107,13 @@ def draw_shadow_dashboard(
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlim(fractions[0], fractions[-1])
-    ax2.set_ylim(stage_hours.min() * 0.5, max(stage_hours.max(), budget_hours) * 2)
+    # headroom: keep the budget line in the lower 55 % of the panel so the legend sits above it
+    high = max(np.log10(max(stage_hours.max(), budget_hours)) + 0.3, low + (np.log10(budget_hours) - low) / 0.55)
+    ax2.set_ylim(10**low, 10**high)
     ax2.set_xlabel("share of live traffic mirrored to the new model")
     ax2.set_ylabel("shadow window (hours)")
-    verdict = "fits the week" if fits else "exceeds the week"
+    verdict = f"fits the {budget_hours:g} h cycle" if fits else f"exceeds the {budget_hours:g} h cycle"
     ax2.set_title(f"Shadow window {shadow_hours:,.1f} h ({shadow_hours / 24:,.1f} days)\n"
                   f"at {_fmt_fraction(traffic_fraction)} of traffic: {verdict}", color=colour, fontsize=11)
-    ax2.legend(loc="best", fontsize=8)
+    ax2.legend(loc="upper right", fontsize=8)
     return fig

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-N_TRAIN = 2_000
-N_SERVING = 2_000
+N_TRAIN = 1_200
+N_SERVING = 1_200
 VERSIONS = ("1.0.0", "2.0.0")
 EXTRA_FEATURE = {
     "prompt_embedder": "safety_prior",
@@ -187,8 +187,8 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
     width = 0.36
     versions = list(trace)
     baseline = trace[versions[0]]["frozen"]
-    for k, (mode, colour, label) in enumerate((("frozen", PALETTE["live"], "classifier frozen (trained on 1.0.0)"),
-                                               ("retrained", PALETTE["ok"], "classifier retrained"))):
+    for k, (mode, colour, label) in enumerate((("frozen", PALETTE["live"], "frozen (trained on 1.0.0)"),
+                                               ("retrained", PALETTE["ok"], "retrained"))):
         vals = [trace[v][mode] for v in versions]
         bars = ax1.bar(x + (k - 0.5) * width, vals, width, color=colour, label=label, alpha=0.85)
         for v, bar in zip(versions, bars, strict=True):
@@ -197,7 +197,7 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
             bar.set_linewidth(2.5 if selected else 0.5)
             ax1.annotate(f"{bar.get_height():.3f}", (bar.get_x() + width / 2, bar.get_height()),
                          ha="center", va="bottom", fontsize=9, fontweight="bold" if selected else "normal")
-    ax1.axhline(baseline, color=PALETTE["neutral"], ls="--", lw=1, label=f"1.0.0 baseline {baseline:.3f}")
+    ax1.axhline(baseline, color=PALETTE["neutral"], ls="--", lw=1, label=f"baseline {baseline:.3f}")
     ax1.set_xticks(x, [f"extractor {v}" for v in versions])
     ax1.set_ylim(0.5, 1.17)
     ax1.set_ylabel(f"{downstream} accuracy (live; 0.5 = chance)")
@@ -206,7 +206,7 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
     state = "retrained" if retrained else "not retrained"
     ax1.set_title(f"Ensemble trace: {version}, {state}: accuracy {acc:.3f} ({change:+.3f})",
                   color=PALETTE["bad"] if change < -0.01 else "black")
-    ax1.legend(loc="upper left", fontsize=8, ncol=2)
+    ax1.legend(loc="upper center", fontsize=8, ncol=3)
 
     names = list(skew)
     values = np.array([skew[n] for n in names], dtype=float)

@@ -18,9 +18,8 @@ from grader.checks import GradingFailure, check_close, check_equal, describe_cal
 
 
 def _expected_fraction(samples: float, request_rate: float, budget: float) -> float | None:
-    """Reference for min_traffic_fraction: the 100 %-traffic duration over the budget, None above 1."""
-    fraction = opsmath.canary_duration(samples, request_rate, 1.0) / budget
-    return None if fraction > 1 else fraction
+    """Reference for min_traffic_fraction (None when even 100 % of traffic is too slow)."""
+    return opsmath.min_traffic_fraction(samples, request_rate, budget)
 
 
 def _check_fraction(got, expected: float | None, call: str) -> None:
