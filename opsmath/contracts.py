@@ -6,9 +6,9 @@ A *contract* is a plain dict describing what a feature extractor produces::
      "features": [["band_energy_0", "float32"], ...],
      "params": {"sample_rate": 16000, "normalisation": "per-utterance"}}
 
-The downstream model stores the fingerprint of the contract it was trained
-on; serving with a different fingerprint is training-serving skew by
-construction (chapter "ML Operations", ``@eq-model-reproducibility``:
+A downstream model keeps the fingerprint of the contract behind its training
+data; serving it through a contract with another fingerprint is
+training-serving skew by construction (chapter "ML Operations", ``@eq-model-reproducibility``:
 the output depends on Code, Data, Config and Environment versions). Per-feature
 drift between the training snapshot and serving features is measured with
 PSI (:func:`opsmath.drift.psi_from_samples`).
@@ -41,18 +41,25 @@ def _normalise_contract(contract: Mapping[str, Any]) -> dict[str, Any]:
     if "features" not in contract:
         raise ValueError("a contract needs a 'features' list of [name, dtype] pairs")
     features = []
+    if isinstance(contract["features"], (str, bytes)) or not hasattr(contract["features"], "__iter__"):
+        raise ValueError("'features' must be a list of [name, dtype] pairs")
     for item in contract["features"]:
-        if isinstance(item, str) or len(item) != 2:
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
             raise ValueError(f"each feature must be a [name, dtype] pair, got {item!r}")
         features.append([str(item[0]), str(item[1])])
     names = [f[0] for f in features]
     if len(set(names)) != len(names):
         raise ValueError("feature names must be unique")
+    params = contract.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise ValueError(f"'params' must be a mapping, got {type(params).__name__}")
     return {
         "extractor": str(contract.get("extractor", "")),
         "version": str(contract.get("version", "")),
         "features": features,
-        "params": dict(contract.get("params", {})),
+        "params": dict(params),
     }
 
 

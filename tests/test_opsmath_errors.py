@@ -440,3 +440,12 @@ def test_unknown_track_key(key: str) -> None:
         om.get_track(key)
     with pytest.raises(ValueError, match="unknown track"):
         om.track_constants(key)
+
+
+@pytest.mark.parametrize(
+    "contract",
+    [{"features": [["a", "f4"], 3]}, {"features": 5}, {"features": [["a", "f4"]], "params": [1, 2]}],
+)
+def test_malformed_contracts_raise_value_error(contract: dict) -> None:
+    with pytest.raises(ValueError, match=r"feature|params"):
+        om.schema_fingerprint(contract)

@@ -200,7 +200,7 @@ def draw_ensemble_trace(trace: dict[str, dict[str, float]], skew: dict[str, floa
     ax1.axhline(baseline, color=PALETTE["neutral"], ls="--", lw=1, label=f"baseline {baseline:.3f}")
     ax1.set_xticks(x, [f"extractor {v}" for v in versions])
     ax1.set_ylim(0.5, 1.17)
-    ax1.set_ylabel(f"{downstream} accuracy (live; 0.5 = chance)")
+    ax1.set_ylabel(f"{downstream}\nlive accuracy")
     acc = trace[version]["retrained" if retrained else "frozen"]
     change = acc - baseline
     state = "retrained" if retrained else "not retrained"
