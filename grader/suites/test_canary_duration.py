@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.checks import check_close, check_equal, describe_call
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
 def _expected_fraction(samples: float, request_rate: float, budget: float) -> float | None:
@@ -75,14 +76,6 @@ def sprt_inputs(draw):
 
 
 # -- prediction ----------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- canary_sample_size --------------------------------------------------------------------
 @pytest.mark.question("canary_sample_size", points=1)
 def test_canary_sample_size_worked_example(student, track):

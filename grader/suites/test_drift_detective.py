@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.checks import check_close, check_equal, describe_call
 from grader.studentkit.drift_detective_kit import scenario_data
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 WORKED_E = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 WORKED_A = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
@@ -35,14 +36,6 @@ def histograms(draw, zeros: bool = False):
 
 
 # -- prediction ---------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- psi ----------------------------------------------------------------------------------
 @pytest.mark.question("psi", points=1)
 def test_psi_worked_example(student):

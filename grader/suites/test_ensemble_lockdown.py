@@ -20,6 +20,7 @@ import grader.plugin  # noqa: F401  (loads the grading Hypothesis profile before
 import opsmath
 from grader.checks import GradingFailure, check_close, check_equal, describe_call
 from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 DEMO = {
     "extractor": "demo_extractor",
@@ -138,14 +139,6 @@ def _check_skew(got, expected: dict, call: str) -> None:
 
 
 # -- prediction ---------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- schema_fingerprint -------------------------------------------------------------------
 @pytest.mark.question("schema_fingerprint", points=0.5)
 def test_fingerprint_demo(student):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import opsmath
 from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
 def _model(**kwargs: float) -> opsmath.ToilModel:
@@ -92,14 +93,6 @@ def _compare_toil(got: Any, expected: Any, call: str) -> None:
 
 
 # -- prediction ---------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- manual_toil --------------------------------------------------------------------------
 @pytest.mark.question("manual_toil", points=1)
 def test_manual_toil_lab_model(student):

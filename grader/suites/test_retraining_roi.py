@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import opsmath
 from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 WORKED = (5000.0, 1e6, 0.5, 0.95, 0.02)  # C, Q, V, A0, lam of the chapter's worked example
 WORKED_QVAL = WORKED[1:]  # Q, V, A0, lam
@@ -74,14 +75,6 @@ positive_intervals = st.floats(0.1, 400.0)
 
 
 # -- prediction ---------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- staleness_cost -----------------------------------------------------------------------
 @pytest.mark.question("staleness_cost", points=0.5)
 def test_staleness_worked_example(student):

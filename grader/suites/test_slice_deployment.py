@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import opsmath
 from grader.checks import GradingFailure, _short, check_close, check_equal
 from grader.studentkit.slice_deployment_kit import chapter_example, shadow_traffic
+from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 SLICE_NAMES = ("day", "night", "snow", "rain", "tablet", "fan_noise")
 TRACK_KEYS = ("cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer")
@@ -121,14 +122,6 @@ def _table_text(m: pd.DataFrame) -> str:
 
 
 # -- prediction ---------------------------------------------------------------------------
-@pytest.mark.question("prediction", points=1)
-def test_prediction_recorded(submission):
-    """A prediction was written down before computing"""
-    value = submission.get("PREDICTION")
-    if not isinstance(value, str) or len(value.strip()) < 2:
-        raise GradingFailure("PREDICTION must be a non-empty string with your prediction")
-
-
 # -- slice_metrics ------------------------------------------------------------------------
 @pytest.mark.question("slice_metrics", points=1)
 def test_slice_metrics_chapter(student):
