@@ -34,6 +34,7 @@ from grader.runner import collect_questions  # noqa: E402
 from grader.studentkit import materialise  # noqa: E402
 
 TRACKS = ["cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer"]
+OTTER_TIMEOUT = 180.0  # otter run has no time limit of its own
 HOSTILE = {
     "os_exit": "import os\nos._exit(0)\n",
     "corrupted": None,
@@ -105,9 +106,9 @@ def otter_zip(name: str, dest: Path) -> Path:
     return path
 
 
-def measure(cmd: list[str]) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "measure.py"), *cmd], capture_output=True, text=True,
-                         check=True)
+def measure(cmd: list[str], timeout: float = 3600) -> dict:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "measure.py"), str(timeout), *cmd],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -120,7 +121,7 @@ def run_ours(rows: list[dict], workers: int, work: Path) -> dict:
     for name in sorted({r["assignment"] for r in rows}):
         folder = rows[0]["path"].parent.parent / name
         m = measure([sys.executable, "-m", "grader.cli", "grade", "-a", name, str(folder), "-o", str(out / name),
-                     "--workers", str(workers)])
+                     "--workers", str(workers)], timeout=3600)
         if m["returncode"] != 0:
             raise RuntimeError(f"opsgrade grade failed for {name}")
         total += m["seconds"]
@@ -140,14 +141,20 @@ def run_otter(rows: list[dict], work: Path, zips: dict[str, Path]) -> dict:
     for r in rows:
         out = work / "otter" / r["id"]
         out.mkdir(parents=True, exist_ok=True)
+        # otter run copies the submission's whole folder and its init cell then blocks when it finds several
+        # notebooks there, so every submission gets a folder of its own.
+        alone = work / "otter-in" / r["id"] / r["path"].name
+        alone.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(r["path"], alone)
         m = measure([sys.executable, "-m", "otter", "run", "-a", str(zips[r["assignment"]]), "-o", str(out),
-                     str(r["path"])])
+                     str(alone)], timeout=OTTER_TIMEOUT)
         score = None
         results = out / "results.json"
         if results.exists():
             data = json.loads(results.read_text())
             score = sum(t.get("score") or 0 for t in data.get("tests", []))
-        per[r["id"]] = {"score": score, "seconds": m["seconds"], "peak_rss_mb": m["peak_rss_mb"]}
+        per[r["id"]] = {"score": score, "seconds": m["seconds"], "peak_rss_mb": m["peak_rss_mb"],
+                        "timed_out": m["timed_out"]}
         peak = max(peak, m["peak_rss_mb"])
     return {"per_submission": per, "peak_rss_mb": peak}
 
@@ -199,7 +206,9 @@ def main() -> None:
         osel = [r for r in subset if name == "overall" or r["assignment"] == name]
         secs = [best["per_submission"][r["id"]]["seconds"] for r in sel]
         prop = sum(best["per_submission"][r["id"]]["property_seconds"] for r in sel)
-        osecs = [otter["per_submission"][r["id"]]["seconds"] for r in osel]
+        # a hung otter run (it has no time limit: os._exit in a cell leaves it waiting) is reported, not averaged
+        osecs = [otter["per_submission"][r["id"]]["seconds"] for r in osel
+                 if not otter["per_submission"][r["id"]]["timed_out"]]
         wall = best["wall_seconds"] * len(sel) / len(rows)  # batches are timed per assignment; share overall
         ours_rate = 60 * len(sel) / wall if name != "overall" else 60 * len(rows) / best["wall_seconds"]
         otter_rate = 60 / statistics.mean(osecs) if osecs else float("nan")
@@ -220,6 +229,7 @@ def main() -> None:
     if len(workers) > 1:
         report["scaling"]["speedup"] = ours[min(workers)]["wall_seconds"] / ours[max(workers)]["wall_seconds"]
     report["otter_peak_rss_mb"] = otter["peak_rss_mb"]
+    report["otter_timeouts"] = [r["id"] for r in subset if otter["per_submission"][r["id"]]["timed_out"]]
     report["score_mismatches"] = mismatches
 
     print(f"\n{len(rows)} submissions ({args.per_assignment} per assignment); otter on {len(subset)} of them, "
@@ -236,8 +246,8 @@ def main() -> None:
               f"peak RSS of any grading process {s['peak_rss_mb']:.0f} MB")
     if "speedup" in report["scaling"]:
         print(f"speed-up {min(workers)} -> {max(workers)} workers: {report['scaling']['speedup']:.2f}x")
-    print(f"otter run peak RSS: {otter['peak_rss_mb']:.0f} MB; score mismatches on non-hostile submissions: "
-          f"{len(mismatches)}")
+    print(f"otter run peak RSS: {otter['peak_rss_mb']:.0f} MB; otter runs killed at the {OTTER_TIMEOUT:g} s limit: "
+          f"{report['otter_timeouts'] or 'none'}; score mismatches on non-hostile submissions: {len(mismatches)}")
     for mm in mismatches:
         print("  mismatch:", mm)
     args.out.mkdir(parents=True, exist_ok=True)
