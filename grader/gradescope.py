@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.runner import grade_notebook, write_results, zero_results
+from grader.sandbox.parent import prestart
 
 __all__ = ["find_notebook", "main"]
 
@@ -43,6 +44,7 @@ def main(root: str | os.PathLike | None = None) -> int:
         if notebook is None:
             results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
         else:
+            prestart()  # the sandbox's imports overlap the suite's
             results = grade_notebook(assignment, notebook)
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

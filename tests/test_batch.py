@@ -72,3 +72,26 @@ def test_discover_gives_unique_ids(tmp_path):
     (tmp_path / "b" / "nb.ipynb").write_text("{}")
     jobs = discover([tmp_path / "a" / "nb.ipynb", tmp_path / "b" / "nb.ipynb"], A, tmp_path)
     assert len({j.id for j in jobs}) == 2
+
+
+def test_grades_csv_columns_are_the_suite_questions_in_order(tmp_path):
+    """Columns come from the results files; with none readable, from the suite itself."""
+    from grader.batch import write_grades_csv
+    from grader.runner import collect_questions
+
+    expected = list(dict.fromkeys(q["question"] for q in collect_questions(A)))
+    full = {"score": 1.0, "tests": [{"question": q, "name": q, "score": 0.0, "max_score": 1.0} for q in expected]}
+    partial = {"score": 0.0, "tests": full["tests"][1:2]}
+    for job_id, data in (("a", partial), ("b", full)):
+        (tmp_path / job_id).mkdir()
+        (tmp_path / job_id / "results.json").write_text(json.dumps(data))
+    jobs = [Job("a", None), Job("b", None), Job("c", None)]  # c has no results.json
+    header = (write_grades_csv(A, jobs, tmp_path)).read_text().splitlines()[0].split(",")
+    assert header == ["submission", "name", "email", "sid", *expected, "total", "max", "status", "error"]
+    rows = {r["submission"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert rows["c"]["status"] == "missing" and rows["c"]["total"] == "0"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    header = write_grades_csv(A, [Job("c", None)], empty).read_text().splitlines()[0].split(",")
+    assert header[4:-4] == expected
