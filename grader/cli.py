@@ -45,7 +45,7 @@ def grade(
     from grader.batch import grade_batch
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
+                  console=console, transient=False, refresh_per_second=4) as bar:
         task = bar.add_task(f"grading {assignment}", total=None)
 
         def progress(done: int, total: int, label: str) -> None:
