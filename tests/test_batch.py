@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -63,6 +64,26 @@ def test_shards_partition_the_batch_deterministically(tmp_path):
     assert shard(list(reversed(jobs)), "2/3") == parts[1]
     with pytest.raises(ValueError):
         shard(jobs, "4/3")
+
+
+def test_shards_graded_apart_merge_into_one_gradebook_without_regrading(notebooks, tmp_path):
+    """The README's recipe for a course that outgrows one machine: shard, copy the folders together, rerun."""
+    parts = [tmp_path / f"machine{i}" for i in (1, 2)]
+    for i, out in enumerate(parts, start=1):
+        grade_batch(A, [notebooks], out, workers=1, shard_spec=f"{i}/2")
+    graded = [{p.parent.name for p in out.glob("*/results.json")} for out in parts]
+    assert not graded[0] & graded[1] and graded[0] | graded[1] == {"alice", "bob", "carol"}
+    merged = tmp_path / "merged"
+    for out in parts:
+        for sub in out.iterdir():
+            if sub.is_dir():
+                shutil.copytree(sub, merged / sub.name)
+    stamps = {p.parent.name: p.stat().st_mtime_ns for p in merged.glob("*/results.json")}
+    grade_batch(A, [notebooks], merged, workers=1)
+    assert {p.parent.name: p.stat().st_mtime_ns for p in merged.glob("*/results.json")} == stamps
+    rows = {r["submission"]: r for r in csv.DictReader((merged / "grades.csv").open())}
+    assert sorted(rows) == ["alice", "bob", "carol"]
+    assert float(rows["alice"]["total"]) == float(rows["alice"]["max"]) > 0
 
 
 def test_discover_gives_unique_ids(tmp_path):
