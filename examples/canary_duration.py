@@ -1,4 +1,4 @@
-"""Known-wrong submissions of canary_duration and the exact score each must get (of 18).
+"""Known-wrong submissions of canary_duration and the points each must lose.
 
 The variants keep the solution's track (edge_guardian: 99.9 % confidence, a 1-in-1,000,000 edge case, 1 % of
 1,000,000 requests/hour, so the exact window of 6,907,752 requests takes 690.8 h and does not fit the 168 h week).
@@ -14,7 +14,7 @@ VARIANTS = {
     return math.ceil(3 / failure_rate)
 ''',
         },
-        "score": 11.0,
+        "lost": 7,
     },
     "log_of_p": {
         "why": "ln(p) instead of ln(1-p) in the denominator: n collapses to 1 or 2, losing all of canary_sample_size "
@@ -25,7 +25,7 @@ VARIANTS = {
     return max(1, math.ceil(math.log(1 - confidence) / math.log(failure_rate)))
 ''',
         },
-        "score": 10.0,
+        "lost": 8,
     },
     "floor_not_ceil": {
         "why": "int() truncates the ratio (a floor), one request short of the bound almost always: loses all of "
@@ -37,7 +37,7 @@ VARIANTS = {
     return int(math.log1p(-confidence) / math.log1p(-failure_rate))
 ''',
         },
-        "score": 13.0,
+        "lost": 5,
     },
     "duration_ignores_fraction": {
         "why": "canary_duration divides by the full request rate, forgetting the traffic fraction: loses the worked "
@@ -49,11 +49,11 @@ VARIANTS = {
     return samples / request_rate
 ''',
         },
-        "score": 14.5,
+        "lost": 3.5,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 17.0,
+        "lost": 1,
     },
 }

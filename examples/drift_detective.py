@@ -1,4 +1,4 @@
-"""Known-wrong submissions of drift_detective and the exact score each must get (of 12)."""
+"""Known-wrong submissions of drift_detective and the points each must lose."""
 
 VARIANTS = {
     "psi_no_smoothing": {
@@ -13,7 +13,7 @@ VARIANTS = {
     return float(np.sum((a - e) * np.log(a / e)))
 ''',
         },
-        "score": 9.5,
+        "lost": 2.5,
     },
     "uniform_bins": {
         "why": "Equal-width instead of quantile bins: psi_from_samples disagrees with the reference on random "
@@ -30,7 +30,7 @@ VARIANTS = {
     return psi(train_counts, live_counts)
 ''',
         },
-        "score": 8.5,
+        "lost": 3.5,
     },
     "strict_bands": {
         "why": "0.2 classified as significant (> instead of >=): loses drift_status/boundaries (1).",
@@ -43,11 +43,11 @@ VARIANTS = {
     return "significant"
 ''',
         },
-        "score": 11.0,
+        "lost": 1,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 11.0,
+        "lost": 1,
     },
 }

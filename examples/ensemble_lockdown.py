@@ -1,4 +1,4 @@
-"""Known-wrong submissions of ensemble_lockdown and the exact score each must get (of 17)."""
+"""Known-wrong submissions of ensemble_lockdown and the points each must lose."""
 
 VARIANTS = {
     "fingerprint_no_sort_keys": {
@@ -21,7 +21,7 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "score": 11.5,
+        "lost": 5.5,
     },
     "fingerprint_sorted_features": {
         "why": "Features sorted before hashing, so the order the classifier consumes is lost: loses "
@@ -42,7 +42,7 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "score": 14.0,
+        "lost": 3,
     },
     "compatible_names_only": {
         "why": "is_compatible compares only the feature names: a new version, a changed parameter or "
@@ -54,7 +54,7 @@ VARIANTS = {
     return [f[0] for f in trained_on["features"]] == [f[0] for f in serving["features"]]
 ''',
         },
-        "score": 15.5,
+        "lost": 1.5,
     },
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
@@ -79,11 +79,11 @@ VARIANTS = {
     return out
 ''',
         },
-        "score": 14.0,
+        "lost": 3,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 16.0,
+        "lost": 1,
     },
 }

@@ -1,4 +1,4 @@
-"""Known-wrong submissions of platform_roi and the exact score each must get (of 15).
+"""Known-wrong submissions of platform_roi and the points each must lose.
 
 All variants keep the notebook's default track, edge_guardian (24 models, h = 2, $150/h,
 4,000 h/yr; N* = 57, 51 models by hand).
@@ -21,7 +21,7 @@ VARIANTS = {
     return int(n[hits[0]]) - 1  # last N where manual < platform
 ''',
         },
-        "score": 10.5,
+        "lost": 4.5,
     },
     "natural_log": {
         "why": "np.log instead of np.log2 in both toils (the chapter's figure uses ln): every manual_toil (3) and "
@@ -44,7 +44,7 @@ VARIANTS = {
     return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
 ''',
         },
-        "score": 1.0,
+        "lost": 14,
     },
     "heterogeneity_everywhere": {
         "why": "Heterogeneity multiplies the whole manual toil instead of the N² term only: checks at h = 1 pass, "
@@ -60,7 +60,7 @@ VARIANTS = {
     return heterogeneity * (alert_hours * n + deploy_hours * n_log_n + dependency_hours * n**2)
 ''',
         },
-        "score": 7.0,
+        "lost": 8,
     },
     "capex_only": {
         "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "
@@ -73,11 +73,11 @@ VARIANTS = {
     return int(n[hits[0]]) if hits.size else None
 ''',
         },
-        "score": 10.0,
+        "lost": 5,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 14.0,
+        "lost": 1,
     },
 }

@@ -1,4 +1,4 @@
-"""Known-wrong submissions of retraining_roi and the exact score each must get (of 18)."""
+"""Known-wrong submissions of retraining_roi and the points each must lose."""
 
 VARIANTS = {
     "lambda_in_percent": {
@@ -12,7 +12,7 @@ VARIANTS = {
     return math.sqrt(2 * C / (Q * V * A0 * (lam * 100)))
 ''',
         },
-        "score": 14.5,
+        "lost": 3.5,
     },
     "sqrt_law_without_2": {
         "why": "Square-root law without the factor 2 (T* = sqrt(C/(QVA0λ))), off by sqrt(2): loses "
@@ -24,7 +24,7 @@ VARIANTS = {
     return math.sqrt(C / (Q * V * A0 * lam))
 ''',
         },
-        "score": 14.5,
+        "lost": 3.5,
     },
     "staleness_no_limit": {
         "why": "The closed form typed in as written, without handling λ → 0: NaN (0/0) at lam = 0 and cancellation "
@@ -37,7 +37,7 @@ VARIANTS = {
     return float(loss) if loss.ndim == 0 else loss
 ''',
         },
-        "score": 15.5,
+        "lost": 2.5,
     },
     "cost_rate_not_per_day": {
         "why": "cost_rate returns the cost of one whole cycle, S(T) + C, without dividing by T: loses all of "
@@ -49,11 +49,11 @@ VARIANTS = {
     return staleness_cost(T, Q, V, A0, lam) + C
 ''',
         },
-        "score": 12.0,
+        "lost": 6,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 17.0,
+        "lost": 1,
     },
 }

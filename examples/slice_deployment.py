@@ -1,4 +1,4 @@
-"""Known-wrong submissions of slice_deployment and the exact score each must get (of 18)."""
+"""Known-wrong submissions of slice_deployment and the points each must lose."""
 
 VARIANTS = {
     "unweighted_aggregate": {
@@ -10,7 +10,7 @@ VARIANTS = {
     return float(slice_metrics(df)["accuracy"].mean())
 ''',
         },
-        "score": 14.0,
+        "lost": 4,
     },
     "gate_target_only": {
         "why": "Gate that checks the sample floor and the target slice but ignores regressions on the other slices, "
@@ -25,7 +25,7 @@ VARIANTS = {
 ''',
         },
         "track": "mobile_nomad",
-        "score": 13.0,
+        "lost": 5,
     },
     "gate_no_min_samples": {
         "why": "Gate without the sample-floor rule (approves on too little evidence): loses rollout_gate/min samples "
@@ -41,7 +41,7 @@ VARIANTS = {
     return True
 ''',
         },
-        "score": 15.5,
+        "lost": 2.5,
     },
     "share_within_slice": {
         "why": "share divided by the slice's own size instead of the total number of requests (every share is 1): "
@@ -56,11 +56,11 @@ VARIANTS = {
     return table
 ''',
         },
-        "score": 15.0,
+        "lost": 3,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
-        "score": 17.0,
+        "lost": 1,
     },
 }

@@ -1,8 +1,10 @@
 """Example submissions: the solution, the blank notebook and known-wrong variants.
 
 Each assignment has ``examples/<name>.py`` defining ``VARIANTS``: how to turn
-the solution notebook into a realistic wrong submission, and the exact score
-that submission must get (with the reason). ``solution`` (full marks on every
+the solution notebook into a realistic wrong submission, and the exact number
+of points that submission must lose (``"lost"``, with the reason ``"why"``).
+Points lost rather than points kept, so that adding a question to a suite
+does not change every variant's documented figure. ``solution`` (full marks on every
 track) and ``blank`` (zero) are implicit. :func:`materialise_examples`
 writes them all as notebooks, for the README's demo and for the tests.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from grader.build import REPO
 
-__all__ = ["EXAMPLES_DIR", "load_variants", "make_variant", "materialise_examples", "set_track"]
+__all__ = ["EXAMPLES_DIR", "expected_score", "load_variants", "make_variant", "materialise_examples", "set_track"]
 
 EXAMPLES_DIR = REPO / "examples"
 TRACK_LINE = re.compile(r'^TRACK\s*=\s*["\'][a-z_]+["\']', re.MULTILINE)
@@ -32,6 +34,14 @@ def load_variants(assignment: str) -> dict[str, dict[str, Any]]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return dict(module.VARIANTS)
+
+
+def expected_score(assignment: str, spec: dict[str, Any]) -> float:
+    """The score a variant must get: the suite's total minus ``spec["lost"]``."""
+    from grader.runner import collect_questions
+
+    total = sum(q["max_score"] for q in collect_questions(assignment))
+    return total - float(spec["lost"])
 
 
 def _code_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
@@ -95,5 +105,5 @@ def materialise_examples(assignment: str, dest: Path, solutions: Path = REPO / "
     write("solution", solution, None)
     write("blank", blank, 0.0)
     for name, spec in load_variants(assignment).items():
-        write(name, make_variant(solution, spec), float(spec["score"]))
+        write(name, make_variant(solution, spec), expected_score(assignment, spec))
     return out
