@@ -182,7 +182,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status,
-                       "timing": timing},
+                       "timing": timing, "isolation": info.get("isolation") or {}},
     }
 
 
@@ -239,6 +239,11 @@ def _submission_notes(collector: Collector) -> list[str]:
         notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")
     for v in info.get("violations", []):
         notes.append(f"Forbidden access attempted: {v}")
+    missing = (info.get("isolation") or {}).get("missing") or {}
+    weak = {k: v for k, v in missing.items() if k in ("landlock", "seccomp", "required", "unknown")}
+    if weak:
+        notes.append("Warning: the grader ran this submission with weaker isolation than intended ("
+                     + "; ".join(f"{k}: {v}" for k, v in sorted(weak.items())) + ").")
     return notes
 
 
@@ -253,6 +258,7 @@ def record_submission(sub: Any) -> None:
         "copied": dict(sub.copied),
         "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
         "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
+        "isolation": sub.sandbox.isolation if sub.sandbox is not None else {},
     }
 
 
