@@ -27,6 +27,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -40,7 +41,8 @@ A = "drift_detective"
 REPO = Path(grader.__file__).resolve().parent.parent
 SUITE = REPO / "grader" / "suites" / f"test_{A}.py"
 DRIFT = Path(opsmath.__file__).resolve().parent / "drift.py"
-SITE = Path(json.__file__).parent  # the standard library: a planted module there would be imported by everyone
+SITE = Path(json.__file__).parent.parent  # the standard library: a planted module there would be imported by everyone
+PURELIB = Path(sysconfig.get_paths()["purelib"])  # site-packages of the grader's environment
 MARKERS = ("Hidden suite: Drift Detective", "Distribution-drift statistics: PSI, KL")
 IMMORTAL = "613"  # `sleep 613` is what an immortal-process attack would leave running
 TA_USER = "opsgrade-ta"
@@ -155,7 +157,9 @@ loot = "FORGED"
 errors = []
 for path, text in (({suite!r}, "\\ndef test_free_points():\\n    pass\\n"),
                    ({drift!r}, "\\npsi = lambda *a, **k: 0.0\\n"),
-                   ({site!r} + "/sitecustomize.py", "import os\\n"), ({site!r} + "/zz_evil.pth", "import os\\n")):
+                   ({site!r} + "/sitecustomize.py", "import os\\n"), ({site!r} + "/zz_evil.pth", "import os\\n"),
+                   ({purelib!r} + "/zz_evil.pth", "import os\\n"), ({repo!r} + "/conftest.py", "import os\\n"),
+                   ({repo!r} + "/sitecustomize.py", "import os\\n")):
     try:
         with open(path, "a") as fh:
             fh.write(text)
@@ -281,7 +285,8 @@ def _tree_digest(*roots: Path) -> str:
 
 
 def _site_listing() -> list[str]:
-    return sorted(p.name for p in SITE.iterdir())
+    """Names on the grader's import path where a planted module or ``.pth`` file would run in the grader."""
+    return sorted(str(p) for root in (SITE, PURELIB, REPO) for p in root.iterdir())
 
 
 def _python_prefix_command(cmd: list[str]) -> list[str]:
@@ -340,7 +345,8 @@ def attacked(request, built) -> dict:
     shutil.copy(built.solutions / f"{A}.ipynb", peer)
     blank = json.loads((built.dist / A / "student" / f"{A}.ipynb").read_text())
     paths = {"suites": str(SUITE.parent), "suite": str(SUITE), "drift": str(DRIFT), "git": str(REPO / ".git"),
-             "peer": str(peer), "site": str(SITE), "out": str(out), "immortal": IMMORTAL}
+             "peer": str(peer), "site": str(SITE), "out": str(out), "immortal": IMMORTAL,
+             "purelib": str(PURELIB), "repo": str(REPO)}
     for name, body in ATTACKS.items():
         nb = json.loads(json.dumps(blank))
         nb["cells"] += _notebook([_attack_cell(body.format(**paths)), TRAILER])["cells"]
