@@ -57,10 +57,27 @@ def grade(
 
 
 @app.command()
-def report(folder: Path = typer.Argument(..., help="a folder written by `opsgrade grade`")) -> None:
-    """Per-question mean/median and failure counts; PNG histogram of totals and per-question bars."""
-    from grader.report import load_results, summarise, write_figures
+def report(
+    folder: Path = typer.Argument(..., help="a folder written by `opsgrade grade`"),
+    submissions: list[Path] = typer.Option(
+        None, "--submissions", "-s",
+        help="the inputs given to `opsgrade grade` (notebooks, folders, export zips): enables similarity and "
+             "predictions/reflections (repeatable)"),
+    variants: Path = typer.Option(
+        None, "--variants",
+        help="folder where the bundled examples were graded (e.g. dist/demo-gradebook/NAME from `opsgrade demo`): "
+             "names the variant behind each common mistake"),
+    starter: Path = typer.Option(None, help="student notebook as handed out (default dist/NAME/student/NAME.ipynb)"),
+    threshold: float = typer.Option(None, help="Jaccard index from which a pair is listed (default 0.5)"),
+    max_share: int = typer.Option(None, help="ignore fingerprints found in more submissions than this (default 10)"),
+    html: bool = typer.Option(True, "--html/--no-html", help="also write report.html, report.json, report_*.csv"),
+) -> None:
+    """Per-question table, PNG figures, and OUT/report.html (item analysis, mistakes, similarity, reflections)."""
+    import time
 
+    from grader.report import build_report, load_results, summarise, write_figures
+
+    started = time.perf_counter()
     summary = summarise(load_results(folder))
     if not summary["submissions"]:
         console.print(f"[red]no results.json under {folder}[/]")
@@ -76,6 +93,14 @@ def report(folder: Path = typer.Argument(..., help="a folder written by `opsgrad
     for path in write_figures(summary, folder):
         console.print(f"wrote {path}")
     (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if html:
+        data = build_report(folder, submissions=submissions or (), variants=variants, starter=starter,
+                            threshold=threshold, max_share=max_share)
+        console.print(f"{len(data['mistakes'])} mistake groups, {len(data['similar_pairs'])} similar pair(s), "
+                      f"{data['similarity']['notebooks']} notebooks read")
+        for path in data["paths"]:
+            console.print(f"wrote {path}")
+    console.print(f"report took {time.perf_counter() - started:.2f} s")
 
 
 @app.command()
