@@ -218,7 +218,7 @@ class Pair:
     shared: int
     jaccard: float
     containment: float
-    cells: tuple[tuple[int, int, int], ...]  # (cell index in a, cell index in b, shared fingerprints), best first
+    cells: tuple[tuple[int, int, int], ...]  # (cell in a, cell in b, shared fingerprints), one-to-one, best first
 
 
 def similar_pairs(subs: Sequence[Fingerprinted], threshold: float = THRESHOLD, max_share: int | None = MAX_SHARE,
@@ -281,6 +281,15 @@ def similar_pairs(subs: Sequence[Fingerprinted], threshold: float = THRESHOLD, m
                 if overlap:
                     cell_pairs.append((ci, cj, overlap))
         cell_pairs.sort(key=lambda t: (-t[2], t[0], t[1]))
+        used_a: set[int] = set()
+        used_b: set[int] = set()
+        matched = []
+        for ci, cj, overlap in cell_pairs:  # greedy one-to-one: each cell shown beside its best partner once
+            if ci not in used_a and cj not in used_b:
+                matched.append((ci, cj, overlap))
+                used_a.add(ci)
+                used_b.add(cj)
+        cell_pairs = matched
         first, second = sorted((a.id, b.id))
         if first != a.id:
             cell_pairs = [(cj, ci, n_) for ci, cj, n_ in cell_pairs]

@@ -97,3 +97,14 @@ def test_similar_pairs_ignores_common_fingerprints_and_tiny_submissions():
     tiny = [_sub("x", {1, 2}), _sub("y", {1, 2})]
     assert similar_pairs(tiny, threshold=0.5, max_share=None, min_fingerprints=3) == []
     assert len(similar_pairs(tiny, threshold=0.5, max_share=None, min_fingerprints=2)) == 1
+
+
+def test_similar_pairs_match_cells_one_to_one_best_first():
+    a = Fingerprinted("a", ["a0", "a1"], [set(range(10)), set(range(10, 14))])
+    b = Fingerprinted("b", ["b0", "b1"], [set(range(12, 14)) | set(range(3)), set(range(10))])
+    # cell overlaps: a0-b0 3, a0-b1 10, a1-b0 2, a1-b1 0 -> a0 with b1 (10), then a1 with b0 (2)
+    (pair,) = similar_pairs([b, a], threshold=0.5, max_share=None, min_fingerprints=1)
+    assert (pair.a, pair.b) == ("a", "b")
+    assert pair.cells == ((0, 1, 10), (1, 0, 2))
+    # a has 0..13 (14), b has 0..9, 12, 13 (12): shared 12, union 14
+    assert pair.shared == 12 and pair.jaccard == pytest.approx(12 / 14, abs=1e-4) and pair.containment == 1.0
