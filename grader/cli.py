@@ -90,12 +90,13 @@ def report(
         table.add_row(q, f"{s['max']:g}", f"{s['mean']:.2f}", f"{s['median']:g}", str(s["failures"]))
     console.print(table)
     console.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
-    for path in write_figures(summary, folder):
+    pngs = write_figures(summary, folder)
+    for path in pngs:
         console.print(f"wrote {path}")
     (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if html:
         data = build_report(folder, submissions=submissions or (), variants=variants, starter=starter,
-                            threshold=threshold, max_share=max_share)
+                            threshold=threshold, max_share=max_share, figure_files=pngs)
         console.print(f"{len(data['mistakes'])} mistake groups, {len(data['similar_pairs'])} similar pair(s), "
                       f"{data['similarity']['notebooks']} notebooks read")
         for path in data["paths"]:

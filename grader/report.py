@@ -177,25 +177,26 @@ def _questions_figure(summary: dict[str, Any]) -> Any:
     return fig
 
 
+FIGURES = (("totals_histogram.png", _histogram_figure), ("questions.png", _questions_figure))
+
+
 def write_figures(summary: dict[str, Any], folder: str | Path) -> list[Path]:
     """``totals_histogram.png`` and ``questions.png`` in ``folder``."""
     plt = _plt()
     folder = Path(folder)
     paths = []
-    for name, draw in (("totals_histogram.png", _histogram_figure), ("questions.png", _questions_figure)):
+    for name, draw in FIGURES:
         fig = draw(summary)
-        paths.append(folder / name)
-        fig.savefig(paths[-1], dpi=110, metadata={"Software": None})
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
         plt.close(fig)
+        paths.append(folder / name)
+        paths[-1].write_bytes(buffer.getvalue())
     return paths
 
 
-def _png_data_uri(fig: Any) -> str:
-    plt = _plt()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def _png_data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 # ----------------------------------------------------------------------------- item analysis
@@ -560,7 +561,8 @@ def _environment() -> Any:
 
 def build_report(folder: str | Path, submissions: Sequence[str | Path] = (), variants: str | Path | None = None,
                  starter: str | Path | None = None, threshold: float | None = None,
-                 max_share: int | None = None, max_pairs: int = 50) -> dict[str, Any]:
+                 max_share: int | None = None, max_pairs: int = 50,
+                 figure_files: Sequence[Path] | None = None) -> dict[str, Any]:
     """Write ``report.html``, ``report.json`` and ``report_*.csv`` into ``folder``.
 
     Parameters
@@ -579,6 +581,9 @@ def build_report(folder: str | Path, submissions: Sequence[str | Path] = (), var
         Similarity settings (defaults in :mod:`grader.similarity`).
     max_pairs : int
         Similar pairs shown with their cells on the page (all are exported).
+    figure_files : sequence of path, optional
+        PNGs :func:`write_figures` already wrote for this folder (embedded rather than drawn
+        again); by default they are (re)drawn.
 
     Returns
     -------
@@ -682,8 +687,12 @@ def build_report(folder: str | Path, submissions: Sequence[str | Path] = (), var
     (folder / "report.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     paths.append(folder / "report.json")
 
-    figures = {"histogram": _png_data_uri(_histogram_figure(summary)),
-               "questions": _png_data_uri(_questions_figure(summary))} if results else {}
+    figures = {}
+    if results:  # the same PNG files the console report writes, embedded
+        pngs = [folder / name for name, _ in FIGURES]
+        if figure_files is None or any(not p.exists() for p in pngs):
+            pngs = write_figures(summary, folder)
+        figures = {"histogram": _png_data_uri(pngs[0]), "questions": _png_data_uri(pngs[1])}
     html = _environment().get_template("report.html.j2").render(
         data=data, figures=figures, pairs=pair_rows[:max_pairs], more_pairs=max(0, len(pair_rows) - max_pairs),
         folder=folder.resolve().name,

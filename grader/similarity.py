@@ -19,6 +19,7 @@ human look, never a verdict.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import keyword
 import re
@@ -121,11 +122,16 @@ def kgram_hashes(tokens: Sequence[str], k: int = K) -> list[int]:
         if value is None:
             value = _IDS[token] = _token_id(token)
         ids.append(value)
-    out = []
-    for i in range(len(ids) - k + 1):
-        h = 0
-        for value in ids[i:i + k]:
-            h = (h * _BASE + value) & _MASK
+    if len(ids) < k:
+        return []
+    # rolling polynomial hash: h(i+1) = (h(i) - id(i) * BASE^(k-1)) * BASE + id(i+k)  (mod 2^64)
+    top = pow(_BASE, k - 1, 1 << 64)
+    h = 0
+    for value in ids[:k]:
+        h = (h * _BASE + value) & _MASK
+    out = [h]
+    for i in range(len(ids) - k):
+        h = ((h - ids[i] * top) * _BASE + ids[i + k]) & _MASK
         out.append(h)
     return out
 
@@ -193,6 +199,15 @@ def _layout_free(source: str) -> str:
     return " ".join(source.split())
 
 
+@functools.lru_cache(maxsize=8)
+def _starter(starter: tuple[str, ...], k: int, w: int) -> tuple[frozenset[str], frozenset[int]]:
+    """Layout-free starter cells and their fingerprints (computed once per starter notebook)."""
+    base: set[int] = set()
+    for source in starter:
+        base |= fingerprint(source, k, w)
+    return frozenset(_layout_free(s) for s in starter), frozenset(base)
+
+
 def fingerprint_cells(submission: str, cells: Iterable[str], starter: Iterable[str] = (),
                       k: int = K, w: int = W) -> Fingerprinted:
     """Fingerprint the answer cells of one submission.
@@ -200,11 +215,7 @@ def fingerprint_cells(submission: str, cells: Iterable[str], starter: Iterable[s
     Cells identical (up to layout) to a starter cell are dropped, and every fingerprint
     that also occurs in the starter code is removed from the rest.
     """
-    starter = list(starter)
-    given = {_layout_free(s) for s in starter}
-    base: set[int] = set()
-    for source in starter:
-        base |= fingerprint(source, k, w)
+    given, base = _starter(tuple(starter), k, w)
     kept = [c for c in cells if c.strip() and _layout_free(c) not in given]
     return Fingerprinted(submission, kept, [fingerprint(c, k, w) - base for c in kept])
 

@@ -43,6 +43,20 @@ def test_normalise_abstracts_names_literals_comments_and_layout():
     assert normalise("s = f'{x}' + 'a'  # comment") == ["V", "=", "S", "+", "S"]
 
 
+def test_kgram_hashes_rolling_equals_direct_polynomial():
+    from grader.similarity import _BASE, _MASK, _token_id
+
+    tokens = normalise("def f(a, b):\n    return [a * i + b for i in range(10) if i % 2]\n")
+    ids = [_token_id(t) for t in tokens]
+    direct = []
+    for i in range(len(ids) - 4):
+        h = 0
+        for value in ids[i:i + 5]:
+            h = (h * _BASE + value) & _MASK
+        direct.append(h)
+    assert kgram_hashes(tokens, 5) == direct
+
+
 def test_kgram_hashes_count_and_determinism():
     tokens = ["V", "=", "V", "+", "N"]
     assert len(kgram_hashes(tokens, 3)) == 3
