@@ -66,7 +66,7 @@ def graded_class(built, tmp_path_factory) -> dict:
                                       "--starter", str(built.dist / NAME / "student" / f"{NAME}.ipynb")])
     assert result.exit_code == 0, result.output
     page = (out / "report.html").read_text(encoding="utf-8")
-    return {"out": out, "subs": subs, "page": page, "variants": variants,
+    return {"out": out, "subs": subs, "page": page, "variants": variants, "signatures": signatures,
             "results": {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}}
 
 
@@ -209,3 +209,14 @@ def test_page_renders_in_headless_chromium_without_console_errors(graded_class, 
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
     if target := os.environ.get("OPSGRADE_REPORT_SCREENSHOT"):  # keep the screenshot for a human look
         shutil.copy(shot, target)
+
+
+def test_report_is_deterministic(graded_class, built):
+    from grader.report import build_report
+
+    out = graded_class["out"]
+    before = {p.name: p.read_bytes() for p in out.glob("report*") if p.suffix in (".html", ".json", ".csv")}
+    build_report(out, submissions=[graded_class["subs"]], variants=graded_class["signatures"],
+                 starter=built.dist / NAME / "student" / f"{NAME}.ipynb")
+    after = {p.name: p.read_bytes() for p in out.glob("report*") if p.suffix in (".html", ".json", ".csv")}
+    assert len(before) == 7 and before == after
