@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from grader.checks import GradingFailure
+from grader.results import RESULTS_SCHEMA_VERSION, write_results, zero_results_for
 
 __all__ = [
     "SUITES_DIR",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 SUITES_DIR = Path(__file__).parent / "suites"
-RESULTS_SCHEMA_VERSION = 1
 
 
 def assignments() -> list[str]:
@@ -200,24 +199,7 @@ def zero_results(assignment: str, message: str) -> dict[str, Any]:
         questions = collect_questions(assignment)
     except Exception:  # unknown assignment or broken suite: still a valid file
         questions = []
-    tests = [{
-        "name": f"{q['question']}: {q['title']}",
-        "question": q["question"],
-        "score": 0.0,
-        "max_score": q["max_score"],
-        "status": "failed",
-        "output": message,
-        "visibility": "visible" if q["visible"] else "after_published",
-    } for q in questions]
-    return {
-        "score": 0.0,
-        "execution_time": 0.0,
-        "output": message,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": "ungradable"},
-    }
+    return zero_results_for(assignment, questions, message)
 
 
 _LAST_SUBMISSION: dict[str, Any] = {}
@@ -251,12 +233,3 @@ def record_submission(sub: Any) -> None:
         "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
         "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
     }
-
-
-def write_results(results: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``results`` atomically (temporary file + rename): never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
