@@ -103,6 +103,11 @@ esac
 
 # every submission starts from this image: compile the grader's bytecode now, not once per submission
 "$VENV/bin/python" -m compileall -q -j 0 "$SRC/grader" "$SRC/opsmath" >/dev/null
+# and pytest's assertion-rewritten bytecode of the hidden suite (written on its first collection), and matplotlib's
+# font cache (built on its first import: seconds)
+(cd "$SRC" && MPLBACKEND=Agg "$VENV/bin/python" -c 'import json; import matplotlib.pyplot
+from grader.runner import collect_questions
+collect_questions(json.load(open("assignment.json"))["assignment"])')
 
 # the environment must hold exactly the locked versions and be the locked minor version
 "$VENV/bin/python" - "$LOCK" "$WANT" <<'PY'
