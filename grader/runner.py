@@ -215,15 +215,24 @@ the submission). When set, the checks run against the submission after the hidde
 def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Run each question's public checks against the live sandbox: ``{question: {"answered", "passed", "message"}}``.
 
-    A question is *answered* when its checks could call the student's functions (none missing, none raising
-    ``NotImplementedError``); *passed* when every check passed.
+    A question is *answered* when its checks could call the student's functions and got values (none missing,
+    none raising ``NotImplementedError``, none returning ``None`` as the blank notebook's ``...`` stubs do);
+    *passed* when every check passed.
     """
     import inspect
 
     from grader.sandbox.parent import StudentError, StudentMissing
 
+    empty: list[str] = []
+
     def proxy(name: str) -> Any:
-        return lambda *a, **k: sandbox.call(name, *a, **k)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            value = sandbox.call(name, *args, **kwargs)
+            if value is None or value is Ellipsis:
+                empty.append(name)
+            return value
+
+        return call
 
     def collector(found: list[Any]) -> Any:
         def test_case(**_: Any) -> Any:
@@ -246,6 +255,7 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
         except Exception as exc:  # a build problem, not the student's: report and move on
             out[question] = {"answered": True, "passed": False, "message": f"check not runnable: {exc}"}
             continue
+        empty.clear()
         for fn in tests:
             args = {p: proxy(p) for p in inspect.signature(fn).parameters}
             try:
@@ -260,6 +270,8 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
             except Exception as exc:
                 entry.update(passed=False, message=(str(exc) or type(exc).__name__)[:200])
                 break
+        if empty:
+            entry.update(answered=False, passed=False, message=f"{empty[0]} returned nothing")
         out[question] = entry
     return out
 

@@ -200,10 +200,18 @@ def test_run_autograder_matches_local_grading(harness, cases, case, tmp_path):
         (t["name"], t["score"], t["max_score"]) for t in local["tests"]]
     assert remote["extra_data"]["status"] == local["extra_data"]["status"]
     assert isinstance(remote["execution_time"], float) and remote["execution_time"] > 0
+    summary = remote["tests"][0]
+    assert summary["name"] == "Submission received" and summary["visibility"] == "visible"
+    assert summary["max_score"] == 0 and "question" not in summary
+    checks = json.loads((root / "source" / "public_checks.json").read_text())
     if case == "solution":
         assert remote["score"] == sum(t["max_score"] for t in hidden) > 0
+        assert f"public checks passed on {len(checks)} of {len(checks)}" in summary["output"]
+    if case == "blank":
+        assert f"0 of {len(checks)} questions with public checks answered" in summary["output"]
     if case in ("corrupted", "empty"):
         assert remote["score"] == 0
+        assert "could not be run" in summary["output"]
 
 
 def _processes_under(root: Path) -> list[int]:
