@@ -237,7 +237,7 @@ def run_cold(args: argparse.Namespace, names: list[str]) -> None:
                 old.unlink()
             solution = json.loads((ROOT / "solutions" / f"{name}.ipynb").read_text())
             (root / "submission" / f"{name}.ipynb").write_text(json.dumps(solution))
-            m = measure([str(root / "run_autograder")], timeout=600)
+            m = measure(["env", f"OPSGRADE_AUTOGRADER_ROOT={root}", str(root / "run_autograder")], timeout=600)
             data = json.loads((root / "results" / "results.json").read_text())
             ours[name].append({"wall": m["seconds"], "execution_time": data["execution_time"],
                                "score": data["score"], "max": sum(t["max_score"] for t in data["tests"])})
