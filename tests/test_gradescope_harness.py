@@ -239,5 +239,7 @@ def test_grading_that_never_ends_leaves_a_valid_zero_result(harness, cases):
     assert results["extra_data"]["status"] == "unfinished"
     assert "did not finish" in results["output"] and "3 s" in results["output"]
     meta = json.loads((root / "source" / "assignment.json").read_text())
-    assert [t["name"] for t in results["tests"]] == [f"{q['question']}: {q['title']}" for q in meta["questions"]]
+    hidden = [t for t in results["tests"] if t.get("question")]
+    assert [t["name"] for t in hidden] == [f"{q['question']}: {q['title']}" for q in meta["questions"]]
+    assert all(t["score"] == 0 for t in hidden)
     assert _processes_under(root) == [], "the grader's process group outlived its budget"
