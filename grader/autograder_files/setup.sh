@@ -48,21 +48,22 @@ fetch_uv() {  # unpack uv from PyPI into $UVDIR/bin/uv without touching any inte
   sys_py="$(command -v python3 || true)"
   if [ -z "$sys_py" ]; then
     say "no python3 on the image: installing the distribution's python3 (packages of it are not modified)"
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 ca-certificates >/dev/null
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends python3 ca-certificates >&2
     sys_py="$(command -v python3)"
   fi
   if "$sys_py" -m pip --version >/dev/null 2>&1 \
-      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" uv; then
+      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" uv >&2; then
     ln -sf "$UVDIR/pkg/bin/uv" "$UVDIR/bin/uv"
   else  # no pip (or it failed): the wheel is a zip, so the standard library can unpack the binary
     say "pip unavailable; downloading the uv wheel with the standard library"
-    "$sys_py" - "$UVDIR/bin/uv" <<'PY'
-import io, json, os, platform, sys, urllib.request, zipfile
+    "$sys_py" - "$UVDIR/bin/uv" >&2 <<'PY'
+import io, json, os, platform, sys, urllib.parse, urllib.request, zipfile
 arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine().lower()]
-info = json.load(urllib.request.urlopen("https://pypi.org/pypi/uv/json", timeout=60))
+index = "https://pypi.org/pypi/uv/json"
+info = json.load(urllib.request.urlopen(index, timeout=60))
 wheel = next(f for f in info["urls"] if f["filename"].endswith(".whl") and "manylinux" in f["filename"]
              and arch in f["filename"] and "musl" not in f["filename"])
-data = urllib.request.urlopen(wheel["url"], timeout=120).read()
+data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=120).read()
 with zipfile.ZipFile(io.BytesIO(data)) as zf:
     name = next(n for n in zf.namelist() if n.endswith("/scripts/uv"))
     with open(sys.argv[1], "wb") as out:
