@@ -3,27 +3,44 @@
 Every submission is graded by :func:`grader.runner.grade_notebook`, the
 function Gradescope's ``run_autograder`` calls, in a pool of long-lived
 worker processes (each keeps its imports and its sandbox forkserver warm).
-``DIR/<submission>/results.json`` is written atomically as soon as a
-submission is graded, so an interrupted batch resumes where it stopped;
-``DIR/grades.csv`` is rebuilt from those files at the end.
+
+Integrity of an interrupted or changed batch:
+
+* ``DIR/<submission>/results.json`` is written atomically (temporary file,
+  ``fsync``, rename) and only for a grading that ran to its end; it records a
+  *fingerprint* of everything that produced it (the submission's bytes, the
+  grader and reference sources, the limits). Resume trusts a result only when
+  it is complete, final and carries the fingerprint the batch would produce
+  now; anything else (a changed suite, a grader error, a half-written file)
+  is graded again.
+* Workers run in their own session and ignore the terminal's Ctrl-C; the
+  parent turns SIGINT and SIGTERM into an orderly stop that kills every
+  worker's process group (worker, sandbox forkserver, children) within
+  seconds, and workers die with the parent if it is killed (``PDEATHSIG``).
+* ``DIR/grades.csv`` is removed when a batch starts work and rewritten
+  atomically from the result files when it ends, so it never disagrees
+  with them.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import csv
+import functools
+import hashlib
 import io
 import json
 import multiprocessing as mp
 import os
 import re
+import signal
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Job", "discover", "grade_batch", "shard", "write_grades_csv"]
+__all__ = ["Job", "discover", "fingerprint", "grade_batch", "shard", "write_grades_csv"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -125,39 +142,151 @@ def shard(jobs: list[Job], spec: str | None) -> list[Job]:
     return [job for k, job in enumerate(ordered) if k % n == i - 1]
 
 
-def _done(results_path: Path) -> bool:
+@functools.cache
+def _code_digest() -> str:
+    """Digest of the grader, the hidden suites, the student kits and the reference library, as they are on disk."""
+    import grader
+    import opsmath
+
+    digest = hashlib.sha256()
+    for package in (Path(grader.__file__).parent, Path(opsmath.__file__).parent):
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".ini", ".json", ".j2", ".html", ".css"} \
+                    and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(assignment: str, notebook: Path | None) -> str:
+    """What a result depends on: submission bytes, assignment, grader and reference sources, limits.
+
+    Two gradings with the same fingerprint must give the same result (the
+    grader is deterministic), so resume may keep a result whose fingerprint
+    matches and must regrade one whose fingerprint does not.
+    """
+    import grader
+    from grader.sandbox.parent import Limits
+
+    digest = hashlib.sha256()
+    digest.update(f"{assignment}\0{grader.__version__}\0{_code_digest()}\0".encode())
+    digest.update(repr(Limits.from_env()).encode())
+    for var in ("OPSGRADE_HYPOTHESIS_PROFILE", "OPSGRADE_ISOLATION", "OPSGRADE_REQUIRE_ISOLATION"):
+        digest.update(f"\0{var}={os.environ.get(var, '')}".encode())
+    if notebook is not None:
+        try:
+            digest.update(b"\0" + hashlib.sha256(Path(notebook).read_bytes()).hexdigest().encode())
+        except OSError as exc:
+            digest.update(f"\0unreadable:{exc.errno}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _done(results_path: Path, expected: str | None = None) -> bool:
+    """Whether resume may keep ``results_path``: complete, final, and (if given) of fingerprint ``expected``."""
     try:
         data = json.loads(results_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and "score" in data and "tests" in data
+    if not (isinstance(data, dict) and "score" in data and isinstance(data.get("tests"), list)):
+        return False
+    extra = data.get("extra_data") or {}
+    if not extra.get("final", False):
+        return False
+    return expected is None or extra.get("fingerprint") == expected
 
 
-def _grade_job(assignment: str, job: Job, out: str) -> tuple[str, float]:
-    """Worker: grade one job and write its results.json (never raises)."""
+class _JobTimeout(Exception):
+    """A submission's grading outlived its whole budget in the worker (parent-side analysis included)."""
+
+
+def _grade_job(assignment: str, job: Job, out: str, fp: str | None = None) -> tuple[str, float]:
+    """Worker: grade one job and write its results.json.
+
+    A result is *final* when the grading ran to its end, whatever the
+    submission did; a grader error is written (so the gradebook shows it) but
+    not final, so resume tries it again. Interrupts are never recorded as a
+    result: ``KeyboardInterrupt`` and ``SystemExit`` propagate.
+    """
     from grader.runner import grade_notebook, write_results, zero_results
+    from grader.sandbox.parent import Limits
 
     path = Path(out) / job.id / "results.json"
+    final = True
+    budget = Limits.from_env().submission_seconds + 120.0
+
+    expired: list[bool] = []
+
+    def expire(signum: int, frame: object) -> None:
+        # KeyboardInterrupt is the one exception pytest does not turn into a test failure; workers ignore the
+        # real SIGINT, so here it can only mean this budget
+        expired.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        if job.notebook is None:
-            results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
-            results["extra_data"]["status"] = "ungradable"
-        else:
-            results = grade_notebook(assignment, job.notebook)
-    except BaseException as exc:
+        try:
+            if job.notebook is None:
+                results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
+                results["extra_data"]["status"] = "ungradable"
+            else:
+                results = grade_notebook(assignment, job.notebook)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if expired:
+            raise _JobTimeout
+    except (_JobTimeout, KeyboardInterrupt):
+        if not expired:
+            raise
+        results = zero_results(assignment, f"The submission could not be graded within its {budget:g} s budget.")
+        results["extra_data"]["status"] = "timeout"
+    except Exception as exc:
         results = zero_results(assignment, f"The grader failed on this submission: {type(exc).__name__}: {exc}")
         results["extra_data"]["status"] = "grader-error"
+        final = False
+    finally:
+        signal.signal(signal.SIGALRM, previous)
     results["extra_data"]["submission"] = job.id
     results["extra_data"].update({k: v for k, v in job.meta.items() if v})
+    results["extra_data"]["fingerprint"] = fp or fingerprint(assignment, job.notebook)
+    results["extra_data"]["final"] = final
     write_results(results, path)
     return job.id, float(results["score"])
 
 
 def _init_worker() -> None:
+    """Worker start: own session (no terminal signals), die with the parent, undumpable, warm sandbox."""
+    os.setsid()  # the terminal's Ctrl-C reaches the batch's parent only, which stops workers in order
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from grader.sandbox.isolation import die_with_parent, harden_parent
+
+    die_with_parent()
+    harden_parent()
     os.environ.setdefault("MPLBACKEND", "Agg")
     from grader.sandbox.parent import prestart
 
     prestart()
+
+
+class _Stop(BaseException):
+    """SIGTERM (or SIGHUP) received by the batch's parent."""
+
+
+def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill every worker's process group (worker, its forkserver and sandbox children) and wait for them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in processes:
+        pid = proc.pid
+        if pid is None:
+            continue
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    for proc in processes:
+        proc.join(timeout=5)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def grade_batch(
@@ -179,48 +308,73 @@ def grade_batch(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = shard(discover(inputs, assignment, out), shard_spec)
-    todo = [j for j in jobs if not _done(out / j.id / "results.json")]
+    prints = {job.id: fingerprint(assignment, job.notebook) for job in jobs}
+    todo = [j for j in jobs if not _done(out / j.id / "results.json", prints[j.id])]
+    stale = [j for j in todo if (out / j.id / "results.json").exists()]
     total, finished = len(jobs), len(jobs) - len(todo)
     if progress:
-        progress(finished, total, "resuming" if finished else "starting")
+        label = "resuming" if finished else "starting"
+        progress(finished, total, f"{label}; {len(stale)} stale or incomplete result(s) to regrade" if stale else label)
     workers = max(1, workers or os.cpu_count() or 1)
     if todo:
-        ctx = mp.get_context("spawn")
-        pending = list(todo)
-        while pending:
-            retry: list[Job] = []
-            with cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                        initializer=_init_worker) as pool:
-                futures = {pool.submit(_grade_job, assignment, job, str(out)): job for job in pending}
-                for future in cf.as_completed(futures):
-                    job = futures[future]
-                    try:
-                        future.result()
-                    except cf.process.BrokenProcessPool:
-                        retry.append(job)
-                        continue
-                    except Exception:
-                        retry.append(job)
-                        continue
-                    finished += 1
-                    if progress:
-                        progress(finished, total, job.id)
-            if len(retry) == len(pending):  # no progress: record failures rather than loop
-                for job in retry:
-                    _record_failure(assignment, job, out)
-                    finished += 1
-                    if progress:
-                        progress(finished, total, job.id)
-                break
-            pending = retry
+        (out / "grades.csv").unlink(missing_ok=True)  # rewritten at the end; never left disagreeing with results
+
+        def stop(signum: int, frame: object) -> None:
+            raise _Stop(signum)
+
+        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            _run_pool(assignment, todo, out, workers, prints, finished, total, progress)
+        except _Stop as exc:
+            raise SystemExit(128 + int(exc.args[0])) from None
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
     return write_grades_csv(assignment, jobs, out)
 
 
-def _record_failure(assignment: str, job: Job, out: Path) -> None:
+def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints: dict[str, str], finished: int,
+              total: int, progress: Callable[[int, int, str], None] | None) -> int:
+    """Grade ``todo`` in a worker pool; on any interruption, kill the workers before re-raising."""
+    ctx = mp.get_context("spawn")
+    pending = list(todo)
+    while pending:
+        retry: list[Job] = []
+        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
+                                      initializer=_init_worker)
+        try:
+            futures = {pool.submit(_grade_job, assignment, job, str(out), prints[job.id]): job for job in pending}
+            for future in cf.as_completed(futures):
+                job = futures[future]
+                try:
+                    future.result()
+                except Exception:  # a worker died (BrokenProcessPool) or failed outside the grading
+                    retry.append(job)
+                    continue
+                finished += 1
+                if progress:
+                    progress(finished, total, job.id)
+        except BaseException:
+            _kill_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+        if len(retry) == len(pending):  # no progress: record failures rather than loop
+            for job in retry:
+                _record_failure(assignment, job, out, prints[job.id])
+                finished += 1
+                if progress:
+                    progress(finished, total, job.id)
+            break
+        pending = retry
+    return finished
+
+
+def _record_failure(assignment: str, job: Job, out: Path, fp: str) -> None:
     from grader.runner import write_results, zero_results
 
     results = zero_results(assignment, "The grading worker crashed on this submission.")
-    results["extra_data"].update({"status": "grader-error", "submission": job.id, **job.meta})
+    results["extra_data"].update({"status": "grader-error", "submission": job.id, **job.meta, "fingerprint": fp,
+                                  "final": False})
     write_results(results, out / job.id / "results.json")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 __all__ = ["SubmissionError", "code_cells", "read_code_cells"]
@@ -45,11 +47,19 @@ def code_cells(notebook: dict) -> list[str]:
 def read_code_cells(path: str | Path) -> list[str]:
     """Load ``path`` and return its code cells; raises :class:`SubmissionError` when unreadable."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
+    limit = 50 * 2**20
+    try:  # never block on a FIFO or device put where a notebook should be, never read more than the limit
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SubmissionError(f"{path.name} is not a regular file")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(limit + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise SubmissionError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if len(raw) > 50 * 2**20:
+    if len(raw) > limit:
         raise SubmissionError(f"{path.name} is larger than 50 MB")
     try:
         notebook = json.loads(raw.decode("utf-8"))

@@ -23,6 +23,10 @@ SIMILARITY = 0.9
 CACHE = Path(__file__).parent / "_protected_bodies.json"
 """Canonical protected bodies computed by ``opsgrade build`` (the autograder zip ships it): a cold run then
 skips parsing every :mod:`opsmath` and suite file. Used only while the sources' digest still matches."""
+MAX_FUNCTIONS = 400
+"""Functions compared per submission: the analysis runs in the trusted parent and must have a budget."""
+MAX_CANONICAL_CHARS = 20_000
+"""Longer bodies are not compared (every protected body is far shorter, so the length bound rejects them anyway)."""
 
 
 class _Renamer(ast.NodeTransformer):
@@ -54,7 +58,7 @@ def _canonical(fn: ast.FunctionDef) -> str:
 def _functions(source: str) -> dict[str, ast.FunctionDef]:
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     return {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
 
@@ -65,7 +69,7 @@ def defined_functions(cells: list[str]) -> dict[str, int]:
     for index, source in enumerate(cells):
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -79,7 +83,7 @@ def assigned_names(cells: list[str]) -> dict[str, set[int]]:
     for index, source in enumerate(cells):
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
             targets = node.targets if isinstance(node, ast.Assign) else (
@@ -147,10 +151,17 @@ def copied_functions(cells: list[str]) -> dict[str, str]:
     """Student function name → the protected function it copies."""
     found: dict[str, str] = {}
     protected = _protected_bodies()
+    examined = 0
     for source in cells:
         for name, fn in _functions(source).items():
-            canon = _canonical(fn)
-            if len(canon) < MIN_CANONICAL_CHARS:
+            examined += 1
+            if examined > MAX_FUNCTIONS:
+                return found
+            try:
+                canon = _canonical(fn)
+            except (RecursionError, MemoryError, ValueError):
+                continue
+            if not MIN_CANONICAL_CHARS <= len(canon) <= MAX_CANONICAL_CHARS:
                 continue
             for origin, body in protected:
                 if canon == body or _similar(canon, body):

@@ -61,9 +61,23 @@ def zero_results_for(assignment: str, questions: Iterable[Mapping[str, Any]], me
 
 
 def write_results(results: Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Write ``results`` atomically (temporary file + rename): never half-written."""
+    """Write ``results`` atomically (temporary file, fsync, rename, fsync of the folder): never half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
+    data = (json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n").encode("utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)  # the bytes are on disk before the name points at them (power loss keeps old or new)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:  # pragma: no cover - directories that cannot be fsynced
+        pass

@@ -147,6 +147,9 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     _LAST_SUBMISSION.clear()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         exit_code = pytest.main(args, plugins=[collector])
+    if int(exit_code) not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
+        raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
     info = _LAST_SUBMISSION.get("info") or {}
     status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
     public = dict(info.get("public_checks") or {})
@@ -179,7 +182,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status,
-                       "timing": timing, **({"public_checks": public} if public else {})},
+                       "timing": timing, "isolation": info.get("isolation") or {},
+                       **({"public_checks": public} if public else {})},
     }
 
 
@@ -307,6 +311,11 @@ def _submission_notes(collector: Collector) -> list[str]:
         notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")
     for v in info.get("violations", []):
         notes.append(f"Forbidden access attempted: {v}")
+    missing = (info.get("isolation") or {}).get("missing") or {}
+    weak = {k: v for k, v in missing.items() if k in ("landlock", "seccomp", "required", "unknown")}
+    if weak:
+        notes.append("Warning: the grader ran this submission with weaker isolation than intended ("
+                     + "; ".join(f"{k}: {v}" for k, v in sorted(weak.items())) + ").")
     return notes
 
 
@@ -338,4 +347,5 @@ def record_submission(sub: Any) -> None:
         "copied": dict(sub.copied),
         "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
         "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
+        "isolation": sub.sandbox.isolation if sub.sandbox is not None else {},
     }

@@ -7,11 +7,15 @@ child
 
 * moves into a private working directory and points ``TMPDIR`` there;
 * caps its address space, CPU time and file sizes with ``setrlimit``;
-* leaves the network namespace where the OS allows (root on Gradescope);
-* installs an audit hook (PEP 578, cannot be removed) that refuses to read
-  the grader and reference library, to write outside the working directory,
-  to start processes, send signals, load native code through ``ctypes``,
-  open sockets, walk the garbage collector, or import ``opsmath``/``grader``.
+* puts itself behind the operating system's walls
+  (:func:`grader.sandbox.isolation.confine`: its own unprivileged uid when
+  the grader is root, Landlock, seccomp, no network, death with its parent);
+* installs an audit hook (PEP 578) as a second layer that names refused
+  accesses (reads of the grader and reference library, writes outside the
+  working directory, new processes, signals, ``ctypes``, sockets, garbage
+  collector walks, imports of ``opsmath``/``grader``) so that the result can
+  explain them. The hook is not the wall: code in the same process can get
+  around it, the kernel's checks it cannot.
 
 The child never sees hidden tests or expected values: the parent sends
 inputs and receives outputs as JSON (:mod:`grader.sandbox.codec`).
@@ -39,6 +43,14 @@ PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot
 Imported by the forkserver only: the trusted parent imports this module for
 ``serve`` and must not pay for the scientific stack a second time.
 """
+
+for _mod in ("landlock", "pyseccomp"):  # loaded before the walls go up (pyseccomp runs ldconfig to find its library)
+    try:
+        __import__(_mod)
+    except Exception:  # pragma: no cover - reported by isolation.confine
+        pass
+
+from grader.sandbox.isolation import Plan, confine  # noqa: E402
 
 _DENIED_EVENTS = frozenset(
     {
@@ -77,13 +89,24 @@ _MUTATING_EVENTS = frozenset(
      "os.utime", "os.mkdir", "shutil.rmtree", "shutil.move", "shutil.copyfile", "shutil.copytree"}
 )
 _LISTING_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "os.walk", "os.chdir"})
+MAX_VIOLATIONS = 50
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 def _install_guard(workdir: str, protected: tuple[str, ...]) -> list[str]:
-    """Install the audit hook; returns the (append-only) list of violations."""
+    """Install the audit hook; returns the (append-only) list of violations.
+
+    At most ``MAX_VIOLATIONS`` distinct ones are kept, so a loop of refused
+    accesses cannot flood the parent.
+    """
     violations: list[str] = []
-    record = violations.append
+    seen: set[str] = set()
+
+    def record(text: str) -> None:
+        if text not in seen and len(seen) < MAX_VIOLATIONS:
+            seen.add(text)
+            violations.append(text)
+
     realpath = os.path.realpath
     sep = os.sep
     workdir = realpath(workdir)
@@ -165,15 +188,6 @@ def _limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
             pass
 
 
-def _leave_network() -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.unshare(0x40000000)  # CLONE_NEWNET; fails harmlessly without privileges
-    except Exception:
-        pass
-
 
 class _Nothing:
     """No-op stand-in for otter's ``grader`` object and IPython's ``display``."""
@@ -228,6 +242,9 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
     ``{"id", "op": "call", "name", "args", "kwargs"}``, ``{"id", "op": "get", "name"}``,
     ``{"id", "op": "names"}``, ``{"id", "op": "violations"}``.
     """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the batch's business, not the child's
     workdir = config["workdir"]
     os.chdir(workdir)
     os.environ["TMPDIR"] = workdir
@@ -237,13 +254,19 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    _leave_network()
     _install_stubs()
     for name in [m for m in sys.modules if m == "opsmath" or m.startswith(("opsmath.", "grader.suites"))]:
         del sys.modules[name]
     send, recv = conn.send_bytes, conn.recv_bytes
     _limit_resources(int(config.get("memory_bytes", 2**31)), int(config.get("cpu_seconds", 300)))
-    violations = _install_guard(workdir, tuple(os.path.realpath(p) for p in config.get("protected", ())))
+    try:
+        isolation = confine(Plan(**config["plan"])).as_dict()
+    except PermissionError as exc:  # a required wall is missing: run no student code at all
+        isolation = {"layers": [], "missing": {"required": str(exc)}, "refused": True}
+    if config.get("audit_hook", True):
+        violations = _install_guard(workdir, tuple(os.path.realpath(p) for p in config.get("protected", ())))
+    else:  # tests only: prove that the operating system's walls hold without the hook
+        violations = []
     sys.path.insert(0, workdir)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     reported = 0
@@ -262,7 +285,11 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = buffer
         try:
-            if op == "exec":
+            if isolation.get("refused") and op in ("exec", "call", "get"):
+                raise PermissionError(f"student code not run: {isolation['missing']['required']}")
+            if op == "isolation":
+                reply["value"] = isolation
+            elif op == "exec":
                 code = compile(request["source"], f"<cell {request.get('index', '?')}>", "exec")
                 exec(code, namespace)
             elif op == "call":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing as mp
 import os
 import shutil
@@ -15,6 +16,7 @@ from multiprocessing import spawn
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox import isolation
 from grader.sandbox.codec import dumps, from_plain, loads, to_plain
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
 ]
 
 _PRELOAD = ["grader.sandbox.child"]
+MAX_VIOLATIONS = 50
 _CONTEXT: mp.context.BaseContext | None = None
 _SPAWN_LOCK = threading.Lock()
 
@@ -229,6 +232,8 @@ class Sandbox:
         self._poisoned: dict[str, str] = {}
         self._violations: list[str] = []
         self.violation_sites: list[tuple[str, str]] = []
+        self._plan: isolation.Plan | None = None
+        self._isolation: dict[str, Any] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -244,6 +249,7 @@ class Sandbox:
         for f in self.support_files:
             shutil.copy(f, self._workdir)
         self._spawn()
+        _ = self.isolation  # asked before any student code runs, so the answer is the child's own
         for index, source in enumerate(self.cells):
             self.cell_results.append(self._run_cell(index, source))
         return self.cell_results
@@ -261,11 +267,15 @@ class Sandbox:
         parent_end, child_end = ctx.Pipe(duplex=True)
         from grader.sandbox import child
 
+        if self._plan is None:
+            self._plan = isolation.plan(self._workdir, tuple(str(p) for p in self.protected))
         config = {
             "workdir": self._workdir,
             "protected": [str(p) for p in self.protected],
             "memory_bytes": self.limits.memory_bytes,
             "cpu_seconds": int(self.limits.submission_seconds) + 30,
+            "plan": dataclasses.asdict(self._plan),
+            "audit_hook": os.environ.get("OPSGRADE_AUDIT_HOOK", "1") != "0",
         }
         proc = ctx.Process(target=child.serve, args=(child_end, config), daemon=True)
         with _without_main_module():
@@ -299,12 +309,12 @@ class Sandbox:
     def _note_violations(self, found: Any, message: dict[str, Any]) -> None:
         if not isinstance(found, list):
             return
-        where = f"cell {message['index']}" if message.get("op") == "exec" else str(message.get("name", ""))
-        for v in found:
-            text = str(v)
-            if text not in self._violations:
+        where = f"cell {message.get('index')}" if message.get("op") == "exec" else str(message.get("name", ""))
+        for v in found[:MAX_VIOLATIONS]:
+            text = str(v)[:300]
+            if text not in self._violations and len(self._violations) < MAX_VIOLATIONS:
                 self._violations.append(text)
-            if (where, text) not in self.violation_sites:
+            if (where, text) not in self.violation_sites and len(self.violation_sites) < 4 * MAX_VIOLATIONS:
                 self.violation_sites.append((where, text))
 
     def _collect_violations(self) -> None:
@@ -312,9 +322,11 @@ class Sandbox:
             return
         try:
             reply = self._request({"op": "violations"}, 2.0, count_time=False)
-            for v in from_plain(reply.get("value", [])) or []:
-                if v not in self._violations:
-                    self._violations.append(str(v))
+            found = from_plain(reply.get("value", []))
+            for v in found[:MAX_VIOLATIONS] if isinstance(found, list) else []:
+                text = str(v)[:300]
+                if text not in self._violations and len(self._violations) < MAX_VIOLATIONS:
+                    self._violations.append(text)
         except StudentError:
             pass
 
@@ -375,6 +387,17 @@ class Sandbox:
         """Forbidden accesses the child attempted (reads of the grader, imports of opsmath, ...)."""
         self._collect_violations()
         return list(self._violations)
+
+    @property
+    def isolation(self) -> dict[str, Any]:
+        """The walls the (first) child put in force: ``layers``, ``missing`` (with reasons), ``uid``."""
+        if self._isolation is None:
+            try:
+                value = from_plain(self._request({"op": "isolation"}, 5.0, count_time=False).get("value"))
+            except StudentError:
+                value = None
+            self._isolation = value if isinstance(value, dict) else {"layers": [], "missing": {"unknown": "no answer"}}
+        return self._isolation
 
     def names(self) -> list[str]:
         """Names defined at the notebook's top level."""

@@ -1,0 +1,424 @@
+"""Operating-system isolation of student code, proved with the in-process audit hook switched off.
+
+Every attack below is a cell appended to the blank student notebook; what it
+obtains (``loot``) is either executed (to forge answers from a peer's
+solution) or thrown back in an exception message, where it would show in the
+student's hints if the wall had a hole. The corpus is graded in one local
+batch per isolation mode, in a subprocess:
+
+* ``root``: the grader runs as root (as Gradescope's harness does) and each
+  child drops to its own uid, plus Landlock, seccomp and a network namespace;
+* ``unprivileged``: the grader runs as an ordinary user created by the test
+  (a TA's laptop): Landlock and seccomp only.
+
+``OPSGRADE_AUDIT_HOOK=0`` removes the PEP 578 hook, so only the kernel's
+walls stand between the attacks and the grader. After each batch: no score
+above the blank notebook's, no hidden text in any output, no file of the
+grader, the reference, the installation or the batch's output changed, no
+process left behind, and a valid results.json for every submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import grader
+import opsmath
+from grader.sandbox.isolation import UID_BASE
+
+A = "drift_detective"
+REPO = Path(grader.__file__).resolve().parent.parent
+SUITE = REPO / "grader" / "suites" / f"test_{A}.py"
+DRIFT = Path(opsmath.__file__).resolve().parent / "drift.py"
+SITE = Path(json.__file__).parent.parent  # the standard library: a planted module there would be imported by everyone
+PURELIB = Path(sysconfig.get_paths()["purelib"])  # site-packages of the grader's environment
+MARKERS = ("Hidden suite: Drift Detective", "Distribution-drift statistics: PSI, KL")
+IMMORTAL = "613"  # `sleep 613` is what an immortal-process attack would leave running
+TA_USER = "opsgrade-ta"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                                reason="needs root (to create the test user and a mount namespace)")
+
+# Each attack sets `loot` to whatever it managed to obtain (text), or to the error that stopped it.
+ATTACKS = {
+    "dirfd_suite": """
+fd = os.open({suites!r}, os.O_RDONLY | os.O_DIRECTORY)
+loot = os.read(os.open("test_drift_detective.py", os.O_RDONLY, dir_fd=fd), 4000).decode()
+""",
+    "bytes_path": """
+loot = open({drift!r}.encode(), "rb").read(4000).decode()
+""",
+    "proc_self_root": """
+loot = open("/proc/self/root" + {drift!r}).read(4000)
+""",
+    "git_objects": """
+import zlib
+found = []
+for base, dirs, files in os.walk({git!r}):
+    for name in files:
+        try:
+            data = zlib.decompress(open(os.path.join(base, name), "rb").read())
+        except Exception:
+            continue
+        if b"Hidden suite" in data:
+            found.append(data[:4000].decode("utf-8", "replace"))
+loot = found[0] if found else "nothing readable in .git"
+""",
+    "path_race": """
+import threading
+open("harmless.txt", "w").write("harmless")
+stop = []
+def flip():
+    while not stop:
+        for target in ("harmless.txt", {suite!r}):
+            try:
+                os.remove("link")
+            except OSError:
+                pass
+            try:
+                os.symlink(target, "link")
+            except OSError:
+                pass
+t = threading.Thread(target=flip)
+t.start()
+loot = "race lost"
+for _ in range(3000):
+    try:
+        text = open("link").read()
+    except OSError:
+        continue
+    if "Hidden" in text:
+        loot = text
+        break
+stop.append(1)
+t.join()
+""",
+    "proc_mem": """
+pid = os.getppid()
+maps = open(f"/proc/{{pid}}/maps").read().splitlines()
+mem = open(f"/proc/{{pid}}/mem", "rb")
+loot = "nothing"
+for line in maps:
+    lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+    try:
+        mem.seek(lo)
+        chunk = mem.read(min(hi - lo, 1 << 20))
+    except OSError:
+        continue
+    at = chunk.find(b"Hidden suite")
+    if at >= 0:
+        loot = chunk[at:at + 4000].decode("utf-8", "replace")
+        break
+""",
+    "subprocess_cat": """
+import subprocess
+loot = subprocess.run(["cat", {suite!r}], capture_output=True, text=True).stdout
+""",
+    "raw_fork_exec": """
+pid = os.fork()
+if pid == 0:
+    fd = os.open("stolen.txt", os.O_WRONLY | os.O_CREAT)
+    os.dup2(fd, 1)
+    os.execv("/bin/cat", ["cat", {suite!r}])
+os.waitpid(pid, 0)
+loot = open("stolen.txt").read()
+""",
+    "lowlevel_spawn": """
+import _posixsubprocess, subprocess
+r, w = os.pipe()
+loot = str(os.posix_spawn("/bin/cat", ["cat", {suite!r}], dict(os.environ), file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)]))
+os.close(w)
+loot = os.read(r, 4000).decode()
+""",
+    "peer_solution": """
+import json as _json
+peer = _json.load(open({peer!r}))
+for cell in peer["cells"]:
+    if cell["cell_type"] == "code":
+        src = "".join(cell["source"])
+        try:
+            exec(compile(src, "peer", "exec"), globals())
+        except Exception:
+            pass
+loot = "FORGED"
+""",
+    "tamper_grader": """
+errors = []
+for path, text in (({suite!r}, "\\ndef test_free_points():\\n    pass\\n"),
+                   ({drift!r}, "\\npsi = lambda *a, **k: 0.0\\n"),
+                   ({site!r} + "/sitecustomize.py", "import os\\n"), ({site!r} + "/zz_evil.pth", "import os\\n"),
+                   ({purelib!r} + "/zz_evil.pth", "import os\\n"), ({repo!r} + "/conftest.py", "import os\\n"),
+                   ({repo!r} + "/sitecustomize.py", "import os\\n")):
+    try:
+        with open(path, "a") as fh:
+            fh.write(text)
+        errors.append("wrote " + path)
+    except OSError as exc:
+        errors.append(repr(exc))
+loot = "; ".join(errors)
+""",
+    "forge_results": """
+import subprocess
+forged = _json_text = '{{"score": 999, "tests": [], "output": "forged"}}'
+errors = []
+for path in ({out!r} + "/tamper_grader/results.json", {out!r} + "/forge_results/results.json"):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").write(forged)
+        errors.append("wrote " + path)
+    except OSError as exc:
+        errors.append(repr(exc))
+try:
+    subprocess.Popen(["sh", "-c", f"sleep 3; echo '{{forged}}' > {out}/forge_results/results.json"],
+                     start_new_session=True)
+    errors.append("spawned a delayed writer")
+except OSError as exc:
+    errors.append(repr(exc))
+loot = "; ".join(errors)
+""",
+    "fifo_in_output": """
+errors = []
+for path in ({out!r} + "/fifo_in_output/results.json", {out!r} + "/grades.csv"):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.mkfifo(path)
+        errors.append("fifo at " + path)
+    except OSError as exc:
+        errors.append(repr(exc))
+loot = "; ".join(errors)
+""",
+    "immortal_process": """
+import subprocess
+try:
+    subprocess.Popen(["sleep", "{immortal}"], start_new_session=True)
+    loot = "spawned"
+except OSError as exc:
+    loot = repr(exc)
+try:
+    if os.fork() == 0:
+        os.setsid()
+        while True:
+            pass
+except OSError as exc:
+    loot += repr(exc)
+""",
+    "signal_and_trace": """
+import ctypes, signal
+errors = []
+for pid in (os.getppid(), 1):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        errors.append(f"killed {{pid}}")
+    except OSError as exc:
+        errors.append(repr(exc))
+libc = ctypes.CDLL(None, use_errno=True)
+errors.append("ptrace=" + str(libc.ptrace(16, os.getppid(), 0, 0)))  # PTRACE_ATTACH
+loot = "; ".join(errors)
+""",
+    "network": """
+import socket
+s = socket.create_connection(("127.0.0.1", 22), timeout=1)
+loot = "connected"
+""",
+    "log_flood": """
+for _ in range(100000):
+    try:
+        open({suite!r})
+    except OSError:
+        pass
+for _ in range(2000):
+    print("x" * 1000)
+loot = "flooded"
+""",
+}
+
+TRAILER = '''
+def psi(expected, actual, eps=1e-4):
+    raise ValueError("LOOT: " + str(loot)[:1500])
+
+def psi_from_samples(train, live, bins=10):
+    raise ValueError("LOOT: " + str(loot)[:1500])
+
+def drift_status(psi_value):
+    raise ValueError("LOOT: " + str(loot)[:1500])
+'''
+
+
+def _attack_cell(body: str) -> str:
+    return "import os\nloot = 'nothing'\ntry:\n" + "\n".join("    " + line for line in body.strip().splitlines()) + \
+        "\nexcept BaseException as exc:\n    loot = 'refused: ' + repr(exc)\n"
+
+
+def _notebook(cells: list[str]) -> dict:
+    return {"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
+                      for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _originality_bomb() -> dict:
+    body = "\n".join(f"    v{i} = expected[{i % 7}] * actual[{i % 5}] + eps * {i}" for i in range(12))
+    cells = [f"def f{k}(expected, actual, eps=1e-4):\n{body}\n    return v0\n" for k in range(3000)]
+    return _notebook(["\n".join(cells[i:i + 300]) for i in range(0, 3000, 300)])
+
+
+def _tree_digest(*roots: Path) -> str:
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts:
+                continue
+            st = path.lstat()
+            digest.update(f"{path}\0{st.st_mode:o}\0".encode())
+            if path.is_file() and not path.is_symlink():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _site_listing() -> list[str]:
+    """Names on the grader's import path where a planted module or ``.pth`` file would run in the grader."""
+    return sorted(str(p) for root in (SITE, PURELIB, REPO) for p in root.iterdir())
+
+
+def _python_prefix_command(cmd: list[str]) -> list[str]:
+    """Run ``cmd`` where the interpreter is reachable by other users.
+
+    On Gradescope the grader's Python lives in a world-readable place. Here it
+    may sit under ``/root`` (mode 0700): the command then runs in a private
+    mount namespace whose ``/root`` shows only the interpreter's folder, with
+    mode 0711. Nothing outside the namespace changes.
+    """
+    base = Path(sys.base_prefix).resolve()
+    home = Path("/root")
+    if home in base.parents and not os.stat(home).st_mode & 0o001:
+        top = home / base.relative_to(home).parts[0]
+        fake = Path(tempfile.mkdtemp(prefix="opsgrade-fakeroot-"))
+        fake.chmod(0o711)
+        (fake / top.name).mkdir()
+        script = f"mount --bind {top} {fake / top.name} && mount --rbind {fake} {home} && exec \"$@\""
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *cmd]
+    return cmd
+
+
+def _ensure_user(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+        return pwd.getpwnam(name)
+
+
+def _stray_processes() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        uid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
+        if uid >= UID_BASE or f"sleep {IMMORTAL}" in cmdline:
+            found.append(f"{entry.name} uid={uid} {cmdline[:80]}")
+    return found
+
+
+@pytest.fixture(scope="module", params=["root", "unprivileged"])
+def attacked(request, built) -> dict:
+    mode = request.param
+    work = Path(tempfile.mkdtemp(prefix=f"opsgrade-isolation-{mode}-"))
+    work.chmod(0o755)
+    inputs, out = work / "in", work / "out"
+    inputs.mkdir()
+    out.mkdir()
+    peer = inputs / "peer_solution_owner.ipynb"
+    shutil.copy(built.solutions / f"{A}.ipynb", peer)
+    blank = json.loads((built.dist / A / "student" / f"{A}.ipynb").read_text())
+    paths = {"suites": str(SUITE.parent), "suite": str(SUITE), "drift": str(DRIFT), "git": str(REPO / ".git"),
+             "peer": str(peer), "site": str(SITE), "out": str(out), "immortal": IMMORTAL,
+             "purelib": str(PURELIB), "repo": str(REPO)}
+    for name, body in ATTACKS.items():
+        nb = json.loads(json.dumps(blank))
+        nb["cells"] += _notebook([_attack_cell(body.format(**paths)), TRAILER])["cells"]
+        (inputs / f"{name}.ipynb").write_text(json.dumps(nb))
+    (inputs / "blank.ipynb").write_text(json.dumps(blank))
+    (inputs / "originality_bomb.ipynb").write_text(json.dumps(_originality_bomb()))
+    env = {**os.environ, "OPSGRADE_AUDIT_HOOK": "0", "OPSGRADE_CELL_SECONDS": "4", "OPSGRADE_CALL_SECONDS": "3",
+           "OPSGRADE_SUBMISSION_SECONDS": "60", "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, "-m", "grader.cli", "grade", "-a", A, str(inputs), "-o", str(out), "--workers", "2"]
+    if mode == "root":
+        env["OPSGRADE_ISOLATION"] = "uid"  # fail closed if the uid drop is not possible
+        env["OPSGRADE_REQUIRE_ISOLATION"] = "uid,landlock,seccomp,netns"
+    else:
+        user = _ensure_user(TA_USER)
+        for path in (work, inputs, out):
+            os.chown(path, user.pw_uid, user.pw_gid)
+        for path in inputs.iterdir():
+            os.chown(path, user.pw_uid, user.pw_gid)
+        env.update(HOME=str(work), OPSGRADE_REQUIRE_ISOLATION="landlock,seccomp")
+        cmd = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", *cmd]
+    before = (_tree_digest(REPO / "grader", REPO / "opsmath"), _site_listing())
+    proc = subprocess.run(_python_prefix_command(cmd), env=env, cwd=str(REPO), capture_output=True, text=True,
+                          timeout=600)
+    after = (_tree_digest(REPO / "grader", REPO / "opsmath"), _site_listing())
+    results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
+    data = {"mode": mode, "proc": proc, "results": results, "before": before, "after": after, "out": out,
+            "strays": _stray_processes()}
+    yield data
+    if not os.environ.get("OPSGRADE_KEEP"):
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_batch_completes_with_a_valid_result_for_every_submission(attacked):
+    proc = attacked["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    expected = {*ATTACKS, "blank", "peer_solution_owner", "originality_bomb"}
+    assert set(attacked["results"]) == expected
+    for name, result in attacked["results"].items():
+        assert result["extra_data"]["final"] is True, name
+        assert all(0 <= t["score"] <= t["max_score"] for t in result["tests"]), name
+    grades = (attacked["out"] / "grades.csv").read_text()
+    assert grades.count("\n") == len(expected) + 1
+
+
+def test_every_wall_was_in_force(attacked):
+    """The children report the layers they put up; a missing one would have refused to run (fail closed)."""
+    for name, result in attacked["results"].items():
+        layers = result["extra_data"].get("isolation", {}).get("layers", [])
+        wanted = {"landlock", "seccomp"} | ({"uid", "netns"} if attacked["mode"] == "root" else set())
+        assert wanted <= {layer.split("(")[0] for layer in layers}, (name, layers)
+
+
+@pytest.mark.parametrize("attack", [*sorted(ATTACKS), "originality_bomb"])
+def test_attack_scores_no_more_than_the_blank_notebook(attacked, attack):
+    assert attacked["results"][attack]["score"] <= attacked["results"]["blank"]["score"] == 0
+    assert attacked["results"]["peer_solution_owner"]["score"] > 0  # the peer really had points to steal
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_no_hidden_text_reaches_the_student(attacked, attack):
+    text = json.dumps(attacked["results"][attack])
+    assert "LOOT: " in text or attack in {"peer_solution"}, "the attack's report did not come back"
+    for marker in MARKERS:
+        assert marker not in text
+
+
+def test_nothing_changed_on_disk(attacked):
+    assert attacked["after"] == attacked["before"]
+    out = attacked["out"]
+    assert not any(p.is_fifo() for p in out.rglob("*"))
+    assert json.loads((out / "forge_results" / "results.json").read_text())["score"] == 0
+
+
+def test_no_process_outlives_the_batch(attacked):
+    assert attacked["strays"] == []
