@@ -47,11 +47,16 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True)
 class Job:
-    """One submission to grade: an id (the output folder name), a notebook, and who submitted it."""
+    """One submission to grade: an id (the output folder name), a notebook, and who submitted it.
+
+    ``meta`` holds the first submitter's ``name``, ``email`` and ``sid`` and, for a
+    Gradescope export, ``submitters``: every member of a group submission (a list
+    of dicts with the same three keys), each of whom gets a row in ``grades.csv``.
+    """
 
     id: str
     notebook: Path | None
-    meta: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _safe(name: str) -> str:
@@ -87,13 +92,14 @@ def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
     jobs = []
     for folder in sorted(p for p in base.iterdir() if p.is_dir()):
         info = metadata.get(folder.name) or {}
-        submitters = info.get(":submitters") or info.get("submitters") or []
-        first = submitters[0] if submitters else {}
-        meta = {
-            "name": str(first.get(":name", first.get("name", ""))),
-            "email": str(first.get(":email", first.get("email", ""))),
-            "sid": str(first.get(":sid", first.get("sid", ""))),
-        }
+        people = [
+            {key: str(person.get(f":{key}", person.get(key, "")) or "") for key in ("name", "email", "sid")}
+            for person in (info.get(":submitters") or info.get("submitters") or [])
+            if isinstance(person, dict)
+        ]
+        meta: dict[str, Any] = dict(people[0]) if people else {"name": "", "email": "", "sid": ""}
+        if people:
+            meta["submitters"] = people
         jobs.append(Job(_safe(folder.name), _notebook_in(folder, assignment), meta))
     return jobs
 
@@ -390,8 +396,15 @@ def _question_columns(assignment: str, results: list[dict]) -> list[str]:
     return list(dict.fromkeys(q["question"] for q in collect_questions(assignment)))
 
 
+def _submitters(job: Job) -> list[dict[str, str]]:
+    """Who gets a row for ``job``: every submitter of a group submission, else the job's own name/email/sid."""
+    people = [p for p in job.meta.get("submitters") or [] if isinstance(p, dict)]
+    return people or [{key: str(job.meta.get(key, "")) for key in ("name", "email", "sid")}]
+
+
 def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
-    """One row per submission, one column per question, total, status, error (written atomically)."""
+    """One row per submitter (a group submission gives each member a row with the group's scores), one column per
+    question, total, status, error (written atomically)."""
     from grader.runner import question_points
 
     loaded = []
@@ -406,14 +419,14 @@ def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
     for job, results in loaded:
         per_q = question_points(results)
         extra = results.get("extra_data", {})
-        row = {"submission": job.id, "name": job.meta.get("name", ""), "email": job.meta.get("email", ""),
-               "sid": job.meta.get("sid", "")}
-        row.update({q: f"{per_q.get(q, (0.0, 0.0))[0]:g}" for q in questions})
-        row["total"] = f"{float(results.get('score', 0.0)):g}"
-        row["max"] = f"{sum(m for _, m in per_q.values()):g}"
-        row["status"] = extra.get("status", "ok")
-        row["error"] = (results.get("output") or "").splitlines()[0][:200] if results.get("output") else ""
-        rows.append(row)
+        scores = {q: f"{per_q.get(q, (0.0, 0.0))[0]:g}" for q in questions}
+        scores["total"] = f"{float(results.get('score', 0.0)):g}"
+        scores["max"] = f"{sum(m for _, m in per_q.values()):g}"
+        scores["status"] = extra.get("status", "ok")
+        scores["error"] = (results.get("output") or "").splitlines()[0][:200] if results.get("output") else ""
+        for person in _submitters(job):
+            rows.append({"submission": job.id, "name": person.get("name", ""), "email": person.get("email", ""),
+                         "sid": person.get("sid", ""), **scores})
     buffer = io.StringIO()
     fields = ["submission", "name", "email", "sid", *questions, "total", "max", "status", "error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")

@@ -9,9 +9,13 @@
 3. execute the solution notebook with nbclient into ``solutions/<name>.ipynb``
    and save its figures as ``solutions/<name>_fig<k>.png``;
 4. write ``dist/<name>/autograder/<name>-autograder.zip``: our
-   ``run_autograder``/``setup.sh``, pinned ``requirements.txt``, the
-   ``grader`` and ``opsmath`` packages and ``otter_config.json``, with fixed
-   timestamps so that the same sources give byte-identical files.
+   ``run_autograder``/``setup.sh``, the lock file ``requirements.lock`` (exact
+   versions of every package the grader imports at grading time, transitive
+   ones included, read from the build environment) and ``python-version``
+   (the build environment's Python minor version, which ``setup.sh``
+   provisions), the ``grader`` and ``opsmath`` packages and
+   ``otter_config.json``, with fixed timestamps so that the same sources and
+   environment give byte-identical files.
 """
 
 from __future__ import annotations
@@ -33,11 +37,23 @@ import yaml
 
 from grader.studentkit import materialise
 
-__all__ = ["REPO", "autograder_zip", "build_assignment", "execute_notebook", "source_assignments"]
+__all__ = [
+    "REPO",
+    "autograder_zip",
+    "build_assignment",
+    "execute_notebook",
+    "lock_file",
+    "python_version",
+    "runtime_closure",
+    "source_assignments",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)
-PINNED = ("numpy", "scipy", "pandas", "matplotlib", "hypothesis", "pytest")
+RUNTIME = ("numpy", "scipy", "pandas", "matplotlib", "hypothesis", "pytest")
+"""Distributions the grader imports while grading (the roots of the lock file's closure)."""
+OPTIONAL_RUNTIME = ("landlock", "pyseccomp")
+"""Sandbox dependencies locked only when the build environment has them."""
 GRADESCOPE = Path(__file__).parent / "autograder_files"
 
 
@@ -62,6 +78,86 @@ def _merged_source(name: str, root: Path, dest: Path) -> Path:
     out = dest / f"{name}.ipynb"
     nbformat.write(nb, out)
     return out
+
+
+STUDENT_PACKAGES = ("otter-grader", "numpy", "matplotlib", "ipywidgets")
+"""What every student notebook needs to open and run locally (otter for ``grader.check``, sliders for figures)."""
+STUDENT_OPTIONAL = ("pandas", "scipy")
+"""Added to a notebook's ``requirements-student.txt`` when the notebook or its kit imports them."""
+
+
+def _otter_config() -> dict[str, Any]:
+    return json.loads((REPO / "otter_config.json").read_text(encoding="utf-8"))
+
+
+def student_requirements(name: str, notebook: Path) -> str:
+    """``requirements-student.txt`` for assignment ``name``: the packages opening ``notebook`` needs.
+
+    Versions are the lower bounds this project declares (students' machines
+    and Colab bring their own versions); otter-grader is pinned exactly,
+    because the public checks embedded in the notebook use its format.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = {canonicalize_name(r.name): r for r in map(Requirement, metadata.requires("mlops-autograder") or [])
+                if r.marker is None}
+    kit = Path(__file__).parent / "studentkit" / f"{name}_kit.py"
+    text = notebook.read_text(encoding="utf-8").replace("\\n", "\n") + (kit.read_text(encoding="utf-8")
+                                                                        if kit.exists() else "")
+    wanted = [*STUDENT_PACKAGES, *(p for p in STUDENT_OPTIONAL if f"import {p}" in text or f"from {p}" in text)]
+    lines = [f"# Packages the {name} notebook needs on your own machine: pip install -r requirements-student.txt"]
+    for pkg in wanted:
+        req = declared.get(canonicalize_name(pkg))
+        lines.append(str(req) if req is not None else pkg)
+    return "\n".join(lines) + "\n"
+
+
+def submission_section(name: str, config: dict[str, Any] | None = None) -> str:
+    """Markdown of the "How to submit" section that ends every student notebook (one template for all)."""
+    config = _otter_config() if config is None else config
+    support = ["tracks.json", "labkit.py", f"{name}_kit.py"]
+    files = ", ".join(f"`{f}`" for f in support)
+    url = (config.get("student_files_url") or "").rstrip("/")
+    if url:
+        fetch = ("run this in a new code cell first: `!wget -q " + " ".join(f"{url}/{name}/{f}" for f in
+                 [*support, "requirements-student.txt"]) + " && pip install -q -r requirements-student.txt`")
+    else:
+        fetch = (f"open the Files panel (folder icon on the left), upload {files} and `{name}.ipynb` itself "
+                 "(`grader.check` reads its checks from the file), then run "
+                 f"`!pip install -q otter-grader=={metadata.version('otter-grader')}` in a new code cell")
+    visibility = {
+        "after_published": "the hidden tests' scores and hints appear when your instructor publishes the grades",
+        "after_due_date": "the hidden tests' scores and hints appear after the due date",
+        "visible": "the hidden tests' scores and hints appear at once",
+        "hidden": "the hidden tests' scores are for your instructor only",
+    }.get(str(config.get("hidden_test_visibility", "after_published")), "")
+    summary = ("Within a minute Gradescope shows a **Submission received** line: how many questions your notebook "
+               "answers and whether the public checks (`grader.check`) pass. " if config.get("submission_summary",
+                                                                                          True) else "")
+    return f"""## How to submit
+
+1. **Run every cell from the top** (*Run All*) and check that `grader.check("...")` passes for each question.
+   The grader runs your notebook from a fresh start, so a cell that only worked because of something you ran
+   earlier and later deleted will fail there.
+2. **Save** the notebook (*File → Save*; in Colab *File → Download → Download .ipynb*).
+3. **Upload** `{name}.ipynb` to the assignment on Gradescope (only the notebook: not the support files, not a PDF).
+4. **What happens next:** {summary}Your score comes from hidden tests; {visibility}. You may resubmit as often as
+   you like before the deadline; the last submission counts. If a cell fails while grading, the message names the
+   cell by its first line.
+
+**Working on your own machine?** Keep {files} beside this notebook and install what it needs with
+`pip install -r requirements-student.txt` (shipped beside it), then open it in JupyterLab (`jupyter lab`), classic
+Notebook (`jupyter notebook`) or VS Code (Jupyter extension; pick the environment you installed into as the kernel).
+**Google Colab:** {fetch}. For the sliders in Colab, also run
+`from google.colab import output; output.enable_custom_widget_manager()`.
+"""
+
+
+def _append_submission_section(path: Path, name: str) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": submission_section(name)})
+    path.write_text(json.dumps(nb), encoding="utf-8")
 
 
 def _normalise_notebook(path: Path) -> None:
@@ -104,9 +200,61 @@ def execute_notebook(path: Path, cwd: Path, out: Path, timeout: int = 300) -> li
     return figures
 
 
-def _requirements() -> str:
-    lines = [f"{pkg}=={metadata.version(pkg)}" for pkg in PINNED]
-    return "\n".join(lines) + "\n"
+def runtime_closure(roots: tuple[str, ...] = RUNTIME, optional: tuple[str, ...] = OPTIONAL_RUNTIME) -> dict[str, str]:
+    """Every distribution the grading runtime needs, with its installed version.
+
+    Walks ``Requires-Dist`` from ``roots`` (and from those of ``optional``
+    that are installed) through :mod:`importlib.metadata`, evaluating
+    environment markers for the running interpreter and following requested
+    extras, so transitive dependencies are included.
+
+    Returns
+    -------
+    dict
+        Canonical distribution name -> installed version, sorted by name.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    todo: list[tuple[str, frozenset[str]]] = [(r, frozenset()) for r in roots]
+    for name in optional:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        todo.append((name, frozenset()))
+    found: dict[str, str] = {}
+    done: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        key = canonicalize_name(name)
+        if (key, extras) in done:
+            continue
+        done.add((key, extras))
+        dist = metadata.distribution(name)  # raises if the build environment lacks a runtime dependency
+        found[key] = dist.version
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is not None and not any(
+                req.marker.evaluate({"extra": extra}) for extra in (extras or {""})
+            ):
+                continue
+            todo.append((req.name, frozenset(req.extras)))
+    return dict(sorted(found.items()))
+
+
+def lock_file() -> str:
+    """``requirements.lock``: ``name==version`` for :func:`runtime_closure`, with the Python it was built on."""
+    header = [
+        "# Generated by opsgrade build from the build environment; installed with --no-deps by setup.sh.",
+        f"# python {sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro} ({sys.platform})",
+    ]
+    return "\n".join([*header, *(f"{k}=={v}" for k, v in runtime_closure().items())]) + "\n"
+
+
+def python_version() -> str:
+    """The build interpreter's minor version (``"3.11"``): what ``setup.sh`` provisions on Gradescope."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
@@ -125,8 +273,21 @@ def _package_files(package: str) -> list[tuple[str, Path]]:
     )
 
 
-def autograder_zip(name: str, dest: Path) -> Path:
-    """Write the Gradescope autograder zip for ``name`` (deterministic bytes)."""
+def public_checks(student_notebook: Path) -> dict[str, str]:
+    """Question -> source of the public checks otter assign embedded in the student notebook's metadata."""
+    if not student_notebook.exists():
+        return {}
+    nb = json.loads(student_notebook.read_text(encoding="utf-8"))
+    tests = nb.get("metadata", {}).get("otter", {}).get("tests", {}) or {}
+    return {str(q): "".join(src) if isinstance(src, list) else str(src) for q, src in sorted(tests.items())}
+
+
+def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None) -> Path:
+    """Write the Gradescope autograder zip for ``name`` (deterministic bytes).
+
+    ``checks`` are the notebook's public checks (:func:`public_checks`), shipped as ``public_checks.json`` for the
+    visible submission summary.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{name}-autograder.zip"
     from grader.runner import collect_questions
@@ -135,12 +296,17 @@ def autograder_zip(name: str, dest: Path) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
         _add(zf, "run_autograder", (GRADESCOPE / "run_autograder").read_bytes(), executable=True)
         _add(zf, "setup.sh", (GRADESCOPE / "setup.sh").read_bytes(), executable=True)
-        _add(zf, "requirements.txt", _requirements().encode())
+        _add(zf, "requirements.lock", lock_file().encode())
+        _add(zf, "python-version", (python_version() + "\n").encode())
         _add(zf, "otter_config.json", (REPO / "otter_config.json").read_bytes())
         _add(zf, "assignment.json", (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
+        _add(zf, "public_checks.json", (json.dumps(checks or {}, indent=1, sort_keys=True) + "\n").encode())
         for package in ("grader", "opsmath"):
             for arcname, file in _package_files(package):
                 _add(zf, arcname, file.read_bytes())
+        from grader.originality import CACHE, protected_bodies_cache
+
+        _add(zf, str(CACHE.relative_to(REPO)), protected_bodies_cache().encode())
     return path
 
 
@@ -168,8 +334,11 @@ def build_assignment(
             shutil.rmtree(student_dir)
         student_dir.mkdir(parents=True)
         shutil.copyfile(out / "student" / f"{name}.ipynb", student_dir / f"{name}.ipynb")
+        _append_submission_section(student_dir / f"{name}.ipynb", name)
         _normalise_notebook(student_dir / f"{name}.ipynb")
         materialise(name, student_dir)
+        (student_dir / "requirements-student.txt").write_text(
+            student_requirements(name, student_dir / f"{name}.ipynb"), encoding="utf-8")
         solution_src = tmp_path / "solution.ipynb"
         shutil.copyfile(out / "autograder" / f"{name}.ipynb", solution_src)
         _normalise_notebook(solution_src)
@@ -184,5 +353,6 @@ def build_assignment(
             solution_out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(solution_src, solution_out)
         result["solution"] = solution_out
-    result["autograder"] = autograder_zip(name, dist / name / "autograder")
+    result["autograder"] = autograder_zip(name, dist / name / "autograder",
+                                          public_checks(dist / name / "student" / f"{name}.ipynb"))
     return result

@@ -12,12 +12,17 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import hashlib
+import json
 from pathlib import Path
 
-__all__ = ["assigned_names", "copied_functions", "defined_functions"]
+__all__ = ["CACHE", "assigned_names", "copied_functions", "defined_functions", "protected_bodies_cache"]
 
 MIN_CANONICAL_CHARS = 200
 SIMILARITY = 0.9
+CACHE = Path(__file__).parent / "_protected_bodies.json"
+"""Canonical protected bodies computed by ``opsgrade build`` (the autograder zip ships it): a cold run then
+skips parsing every :mod:`opsmath` and suite file. Used only while the sources' digest still matches."""
 MAX_FUNCTIONS = 400
 """Functions compared per submission: the analysis runs in the trusted parent and must have a budget."""
 MAX_CANONICAL_CHARS = 20_000
@@ -90,19 +95,47 @@ def assigned_names(cells: list[str]) -> dict[str, set[int]]:
     return out
 
 
-@functools.cache
-def _protected_bodies() -> tuple[tuple[str, str], ...]:
+def _protected_sources() -> list[Path]:
     import opsmath
 
     roots = [Path(opsmath.__file__).parent, Path(__file__).parent / "suites"]
+    return [path for root in roots for path in sorted(root.rglob("*.py"))]
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(f"{path.parent.name}/{path.name}\0".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def protected_bodies_cache() -> str:
+    """JSON for :data:`CACHE`: the canonical protected bodies and the digest of the sources they come from."""
+    paths = _protected_sources()
+    return json.dumps({"digest": _digest(paths), "bodies": _compute_bodies(paths)}, sort_keys=True) + "\n"
+
+
+def _compute_bodies(paths: list[Path]) -> list[tuple[str, str]]:
     bodies = []
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            for name, fn in _functions(path.read_text(encoding="utf-8")).items():
-                canon = _canonical(fn)
-                if len(canon) >= MIN_CANONICAL_CHARS:
-                    bodies.append((f"{path.parent.name}.{path.stem}.{name}", canon))
-    return tuple(bodies)
+    for path in paths:
+        for name, fn in _functions(path.read_text(encoding="utf-8")).items():
+            canon = _canonical(fn)
+            if len(canon) >= MIN_CANONICAL_CHARS:
+                bodies.append((f"{path.parent.name}.{path.stem}.{name}", canon))
+    return bodies
+
+
+@functools.cache
+def _protected_bodies() -> tuple[tuple[str, str], ...]:
+    paths = _protected_sources()
+    try:
+        cached = json.loads(CACHE.read_text(encoding="utf-8"))
+        if cached["digest"] == _digest(paths):
+            return tuple((str(origin), str(body)) for origin, body in cached["bodies"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return tuple(_compute_bodies(paths))
 
 
 def _similar(a: str, b: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from grader.checks import GradingFailure
+from grader.results import RESULTS_SCHEMA_VERSION, write_results, zero_results_for
 
 __all__ = [
     "SUITES_DIR",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 SUITES_DIR = Path(__file__).parent / "suites"
-RESULTS_SCHEMA_VERSION = 1
 
 
 def assignments() -> list[str]:
@@ -153,6 +152,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
     info = _LAST_SUBMISSION.get("info") or {}
     status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
+    public = dict(info.get("public_checks") or {})
     notes = _submission_notes(collector)
     tests = []
     for entry in collector.items.values():
@@ -182,7 +182,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status,
-                       "timing": timing, "isolation": info.get("isolation") or {}},
+                       "timing": timing, "isolation": info.get("isolation") or {},
+                       **({"public_checks": public} if public else {})},
     }
 
 
@@ -203,38 +204,109 @@ def zero_results(assignment: str, message: str) -> dict[str, Any]:
         questions = collect_questions(assignment)
     except Exception:  # unknown assignment or broken suite: still a valid file
         questions = []
-    tests = [{
-        "name": f"{q['question']}: {q['title']}",
-        "question": q["question"],
-        "score": 0.0,
-        "max_score": q["max_score"],
-        "status": "failed",
-        "output": message,
-        "visibility": "visible" if q["visible"] else "after_published",
-    } for q in questions]
-    return {
-        "score": 0.0,
-        "execution_time": 0.0,
-        "output": message,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": "ungradable"},
-    }
+    return zero_results_for(assignment, questions, message)
 
 
 _LAST_SUBMISSION: dict[str, Any] = {}
+PUBLIC_CHECKS: dict[str, str] = {}
+"""Question -> source of the notebook's public checks (otter ``test_case`` functions, as the build wrote them).
+
+Set by :mod:`grader.gradescope` from the zip's ``public_checks.json`` (trusted: it comes from the build, never from
+the submission). When set, the checks run against the submission after the hidden tests, for the visible
+"submission received" summary; they never change a score."""
+
+
+def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Run each question's public checks against the live sandbox: ``{question: {"answered", "passed", "message"}}``.
+
+    A question is *answered* when its checks could call the student's functions and got values (none missing,
+    none raising ``NotImplementedError``, none returning ``None`` as the blank notebook's ``...`` stubs do);
+    *passed* when every check passed.
+    """
+    import inspect
+
+    from grader.sandbox.parent import StudentError, StudentMissing
+
+    empty: list[str] = []
+
+    def proxy(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            value = sandbox.call(name, *args, **kwargs)
+            if value is None or value is Ellipsis:
+                empty.append(name)
+            return value
+
+        return call
+
+    def collector(found: list[Any]) -> Any:
+        def test_case(**_: Any) -> Any:
+            def register(fn: Any) -> Any:
+                found.append(fn)
+                return fn
+
+            return register
+
+        return test_case
+
+    out: dict[str, dict[str, Any]] = {}
+    for question, source in checks.items():
+        tests: list[Any] = []
+        namespace: dict[str, Any] = {"__name__": f"public_checks_{question}", "test_case": collector(tests)}
+        code = source.replace("from otter.test_files import test_case", "")
+        entry = {"answered": True, "passed": True, "message": ""}
+        try:
+            exec(compile(code, f"<public checks {question}>", "exec"), namespace)
+        except Exception as exc:  # a build problem, not the student's: report and move on
+            out[question] = {"answered": True, "passed": False, "message": f"check not runnable: {exc}"}
+            continue
+        empty.clear()
+        for fn in tests:
+            args = {p: proxy(p) for p in inspect.signature(fn).parameters}
+            try:
+                fn(**args)
+            except StudentMissing as exc:
+                entry.update(answered=False, passed=False, message=str(exc))
+                break
+            except StudentError as exc:
+                unanswered = "NotImplementedError" in str(exc)
+                entry.update(answered=entry["answered"] and not unanswered, passed=False, message=str(exc)[:200])
+                break
+            except Exception as exc:
+                entry.update(passed=False, message=(str(exc) or type(exc).__name__)[:200])
+                break
+        if empty:
+            entry.update(answered=False, passed=False, message=f"{empty[0]} returned nothing")
+        out[question] = entry
+    return out
+
+
+def _cell_label(cell: dict[str, Any], questions: list[str]) -> str:
+    """How a student finds a code cell: its first line, and the question it answers when that is clear.
+
+    Jupyter shows no cell numbers, so "code cell 10" cannot be found; the first
+    line of the source can (search for it), and a cell that defines a function
+    named after a question belongs to that question.
+    """
+    first = str(cell.get("first_line", "")).strip()
+    if len(first) > 60:
+        first = first[:57] + "..."
+    label = f'The cell starting "{first}"' if first else f"Code cell {cell['index'] + 1} (empty first line)"
+    owned = [q for q in questions if q in cell.get("defines", [])]
+    if owned:
+        label += f" (question {owned[0]})"
+    return label
 
 
 def _submission_notes(collector: Collector) -> list[str]:
     info = _LAST_SUBMISSION.pop("info", None)
     if not info:
         return []
+    questions = list(dict.fromkeys(e["question"] for e in collector.items.values()))
     notes = []
     if info.get("error"):
         notes.append(f"The notebook could not be graded: {info['error']}")
     for cell in info.get("cells", []):
-        notes.append(f"Code cell {cell['index'] + 1} raised: {cell['error']}")
+        notes.append(f"{_cell_label(cell, questions)} raised: {cell['error']}")
     for name, origin in info.get("copied", {}).items():
         notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")
     for v in info.get("violations", []):
@@ -247,12 +319,29 @@ def _submission_notes(collector: Collector) -> list[str]:
     return notes
 
 
+def _first_line(source: str) -> str:
+    """The first line of a cell that is neither blank nor only a comment (else the first non-blank one)."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    code = [line for line in lines if not line.startswith("#")]
+    return (code or lines or [""])[0]
+
+
 def record_submission(sub: Any) -> None:
     """Called by the suite fixture at teardown to pass notebook-level notes to the runner."""
     cells = []
     if sub.sandbox is not None:
-        cells = [{"index": c.index, "error": c.error} for c in sub.sandbox.cell_results if not c.ok]
+        defines: dict[int, list[str]] = {}
+        for name, index in getattr(sub, "defined_in", {}).items():
+            defines.setdefault(index, []).append(name)
+        sources = list(getattr(sub, "cells", []))
+        cells = [{"index": c.index, "error": c.error, "defines": sorted(defines.get(c.index, [])),
+                  "first_line": _first_line(sources[c.index]) if c.index < len(sources) else ""}
+                 for c in sub.sandbox.cell_results if not c.ok]
+    public: dict[str, Any] = {}
+    if PUBLIC_CHECKS and sub.sandbox is not None and sub.error is None:
+        public = _run_public_checks(sub.sandbox, PUBLIC_CHECKS)
     _LAST_SUBMISSION["info"] = {
+        "public_checks": public,
         "error": sub.error,
         "cells": cells,
         "copied": dict(sub.copied),
@@ -260,26 +349,3 @@ def record_submission(sub: Any) -> None:
         "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
         "isolation": sub.sandbox.isolation if sub.sandbox is not None else {},
     }
-
-
-def write_results(results: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``results`` atomically (temporary file, fsync, rename, fsync of the folder): never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = (json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n").encode("utf-8")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)  # the bytes are on disk before the name points at them (power loss keeps old or new)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # pragma: no cover - directories that cannot be fsynced
-        pass

@@ -1,8 +1,133 @@
 #!/usr/bin/env bash
-# Gradescope image setup: a pinned pip install (seconds, not a multi-minute conda install).
+# Gradescope image setup (Ubuntu 22.04 or 24.04 base images): the grader gets a virtual environment of its own,
+# ROOT/venv, on the Python minor version that built the zip (ROOT/source/python-version) with the exact package
+# versions of ROOT/source/requirements.lock (the whole closure, installed with --no-deps). The image's python3 and
+# its packages are never modified: uv (a PyPI package) is unpacked into ROOT/.uv and provisions the interpreter.
+#
+#   OPSGRADE_AUTOGRADER_ROOT  root laid out as Gradescope's /autograder (default /autograder)
+#   OPSGRADE_SETUP_PYTHON     build the venv from this interpreter instead of a uv-managed one (same minor version)
+#   OPSGRADE_UV               an existing uv executable to use
+#   setup.sh --plan           print the chosen strategy ("python PATH" or "uv MINOR") and exit, installing nothing
 set -euo pipefail
-if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
-  apt-get update && apt-get install -y --no-install-recommends python3 python3-pip
-fi
-python3 -m pip install --no-cache-dir --break-system-packages -r /autograder/source/requirements.txt \
-  || python3 -m pip install --no-cache-dir -r /autograder/source/requirements.txt
+
+ROOT="${OPSGRADE_AUTOGRADER_ROOT:-/autograder}"
+SRC="$ROOT/source"
+VENV="$ROOT/venv"
+UVDIR="$ROOT/.uv"
+LOCK="$SRC/requirements.lock"
+WANT="$(tr -d '[:space:]' < "$SRC/python-version")"
+
+say() { echo "setup.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+minor_of() {  # the X.Y version of interpreter $1, or nothing
+  "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true
+}
+
+plan() {  # how the venv will be built: "python PATH" or "uv X.Y"
+  if [ -n "${OPSGRADE_SETUP_PYTHON:-}" ]; then
+    local have
+    have="$(minor_of "$OPSGRADE_SETUP_PYTHON")"
+    [ -n "$have" ] || die "OPSGRADE_SETUP_PYTHON=$OPSGRADE_SETUP_PYTHON does not run"
+    [ "$have" = "$WANT" ] || die "OPSGRADE_SETUP_PYTHON is Python $have; the zip was built with $WANT"
+    echo "python $OPSGRADE_SETUP_PYTHON"
+  else
+    echo "uv $WANT"
+  fi
+}
+
+find_uv() {  # an existing uv, or nothing
+  if [ -n "${OPSGRADE_UV:-}" ]; then echo "$OPSGRADE_UV"; return; fi
+  if [ -x "$UVDIR/bin/uv" ]; then echo "$UVDIR/bin/uv"; return; fi
+  command -v uv 2>/dev/null || true
+}
+
+fetch_uv() {  # unpack uv from PyPI into $UVDIR/bin/uv without touching any interpreter's packages
+  mkdir -p "$UVDIR/bin"
+  local sys_py
+  sys_py="$(command -v python3 || true)"
+  if [ -z "$sys_py" ]; then
+    say "no python3 on the image: installing the distribution's python3 (packages of it are not modified)"
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends python3 ca-certificates >&2
+    sys_py="$(command -v python3)"
+  fi
+  if "$sys_py" -m pip --version >/dev/null 2>&1 \
+      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" uv >&2; then
+    ln -sf "$UVDIR/pkg/bin/uv" "$UVDIR/bin/uv"
+  else  # no pip (or it failed): the wheel is a zip, so the standard library can unpack the binary
+    say "pip unavailable; downloading the uv wheel with the standard library"
+    "$sys_py" - "$UVDIR/bin/uv" >&2 <<'PY'
+import io, json, os, platform, sys, urllib.parse, urllib.request, zipfile
+arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine().lower()]
+index = "https://pypi.org/pypi/uv/json"
+info = json.load(urllib.request.urlopen(index, timeout=60))
+wheel = next(f for f in info["urls"] if f["filename"].endswith(".whl") and "manylinux" in f["filename"]
+             and arch in f["filename"] and "musl" not in f["filename"])
+data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=120).read()
+with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    name = next(n for n in zf.namelist() if n.endswith("/scripts/uv"))
+    with open(sys.argv[1], "wb") as out:
+        out.write(zf.read(name))
+os.chmod(sys.argv[1], 0o755)
+PY
+  fi
+  [ -x "$UVDIR/bin/uv" ] || die "could not install uv"
+  echo "$UVDIR/bin/uv"
+}
+
+if [ "${1:-}" = "--plan" ]; then plan; exit 0; fi
+
+STRATEGY="$(plan)"
+start=$SECONDS
+rm -rf "$VENV"
+export UV_CACHE_DIR="${UV_CACHE_DIR:-$UVDIR/cache}" UV_PYTHON_INSTALL_DIR="$UVDIR/python" UV_NO_CONFIG=1
+case "$STRATEGY" in
+  python\ *)
+    PY="${STRATEGY#python }"
+    UV="$(find_uv)"
+    if [ -n "$UV" ]; then
+      "$UV" venv --quiet --python "$PY" "$VENV"
+      "$UV" pip install --quiet --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
+    else
+      "$PY" -m venv "$VENV"
+      "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$LOCK"
+    fi
+    ;;
+  uv\ *)
+    UV="$(find_uv)"
+    [ -n "$UV" ] || UV="$(fetch_uv)"
+    "$UV" python install --quiet "$WANT"
+    "$UV" venv --quiet --python "$WANT" --python-preference only-managed "$VENV"
+    "$UV" pip install --quiet --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
+    ;;
+esac
+
+# every submission starts from this image: compile the grader's bytecode now, not once per submission
+"$VENV/bin/python" -m compileall -q -j 0 "$SRC/grader" "$SRC/opsmath" >/dev/null
+# and pytest's assertion-rewritten bytecode of the hidden suite (written on its first collection), and matplotlib's
+# font cache (built on its first import: seconds)
+(cd "$SRC" && MPLBACKEND=Agg "$VENV/bin/python" -c 'import json; import matplotlib.pyplot
+from grader.runner import collect_questions
+collect_questions(json.load(open("assignment.json"))["assignment"])')
+
+# the environment must hold exactly the locked versions and be the locked minor version
+"$VENV/bin/python" - "$LOCK" "$WANT" <<'PY'
+import sys
+from importlib import metadata
+lock, want = sys.argv[1], sys.argv[2]
+have = "%d.%d" % sys.version_info[:2]
+bad = [] if have == want else [f"python {have} != {want}"]
+for line in open(lock, encoding="utf-8"):
+    line = line.split("#", 1)[0].strip()
+    if line:
+        name, version = line.split("==")
+        try:
+            got = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            got = "missing"
+        if got != version:
+            bad.append(f"{name} {got} != {version}")
+if bad:
+    sys.exit("setup.sh: environment does not match the lock: " + "; ".join(bad))
+PY
+say "grader environment ready in $((SECONDS - start)) s: $("$VENV/bin/python" -V) at $VENV ($STRATEGY)"

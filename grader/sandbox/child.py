@@ -37,18 +37,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from grader.sandbox.codec import dumps, from_plain, loads, to_plain  # noqa: E402
 
-PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot")
-"""Modules imported once in the forkserver so children start warm."""
+PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot", "ipywidgets")
+"""Modules the forkserver imports once so children start warm (see ``parent._context``).
 
-for _mod in PRELOAD:
-    try:
-        __import__(_mod)
-    except Exception:  # pragma: no cover - optional stack pieces
-        pass
-try:  # widgets are optional; import once so notebooks with sliders start warm
-    import ipywidgets  # noqa: F401
-except Exception:  # pragma: no cover
-    pass
+Imported by the forkserver only: the trusted parent imports this module for
+``serve`` and must not pay for the scientific stack a second time.
+"""
+
 for _mod in ("landlock", "pyseccomp"):  # loaded before the walls go up (pyseccomp runs ldconfig to find its library)
     try:
         __import__(_mod)

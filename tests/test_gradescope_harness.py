@@ -1,0 +1,245 @@
+"""Gradescope's harness, emulated: setup.sh on an Ubuntu-22.04-like PATH, then run_autograder on five submissions.
+
+A temporary root is laid out as Gradescope lays out ``/autograder`` (``source/`` holding the unzipped autograder,
+``submission/``, ``results/``, ``run_autograder`` at the root, working directory the root). ``setup.sh`` runs with a
+Python 3.10 ``python3`` first on ``PATH`` (what Ubuntu 22.04 ships) and ``OPSGRADE_SETUP_PYTHON`` pointing at an
+interpreter of the build environment's minor version (no machine here may download one). Each submission's
+``results.json`` is then compared with what :func:`grader.runner.grade_notebook` gives in this process.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from grader.examples import load_variants, make_variant
+
+A = "drift_detective"
+SETUP = Path(__file__).resolve().parent.parent / "grader" / "autograder_files" / "setup.sh"
+BUILD_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _python310() -> str | None:
+    """A Python 3.10 interpreter standing in for Ubuntu 22.04's python3 (pyenv's, or one on PATH)."""
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10.*/bin/python3")))
+    return found[-1] if found else shutil.which("python3.10")
+
+
+def _base_python() -> str:
+    """The interpreter this virtual environment was made from: the build environment's Python."""
+    return getattr(sys, "_base_executable", None) or sys.executable
+
+
+def _uv() -> str | None:
+    return shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+
+
+# -- interpreter selection (setup.sh --plan: decides, installs nothing) -------------------------------------------
+
+
+def _plan(tmp_path: Path, env_extra: dict[str, str], minor: str = BUILD_MINOR) -> subprocess.CompletedProcess:
+    root = tmp_path / "root"
+    (root / "source").mkdir(parents=True, exist_ok=True)
+    (root / "source" / "python-version").write_text(minor + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPSGRADE_SETUP_PYTHON"}
+    env.update({"OPSGRADE_AUTOGRADER_ROOT": str(root), **env_extra})
+    return subprocess.run(["bash", str(SETUP), "--plan"], capture_output=True, text=True, env=env, timeout=60)
+
+
+def _fake_python(tmp_path: Path, version: str) -> Path:
+    """An executable that answers setup.sh's version question with ``version``."""
+    path = tmp_path / f"fake-python-{version}"
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_plan_without_override_provisions_the_build_minor_with_uv(tmp_path):
+    old = _fake_python(tmp_path, "3.10")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(old)  # the image's python3 is older than the build's: never used for the venv
+    proc = _plan(tmp_path, {"PATH": f"{bin_dir}:{os.environ['PATH']}"}, minor="3.11")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["uv", "3.11"]
+
+
+def test_plan_uses_an_override_of_the_build_minor(tmp_path):
+    python = _fake_python(tmp_path, "3.12")
+    proc = _plan(tmp_path, {"OPSGRADE_SETUP_PYTHON": str(python)}, minor="3.12")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["python", str(python)]
+
+
+def test_plan_refuses_an_override_of_another_minor(tmp_path):
+    python = _fake_python(tmp_path, "3.10")
+    proc = _plan(tmp_path, {"OPSGRADE_SETUP_PYTHON": str(python)}, minor="3.11")
+    assert proc.returncode != 0
+    assert "3.10" in proc.stderr and "3.11" in proc.stderr
+    assert proc.stdout.strip() == ""
+
+
+def test_plan_refuses_an_override_that_does_not_run(tmp_path):
+    proc = _plan(tmp_path, {"OPSGRADE_SETUP_PYTHON": str(tmp_path / "no-such-python")})
+    assert proc.returncode != 0
+    assert "does not run" in proc.stderr
+
+
+# -- the whole harness ---------------------------------------------------------------------------------------------
+
+
+def _freeze(python: str) -> str:
+    return subprocess.run([python, "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
+                          timeout=120).stdout
+
+
+@pytest.fixture(scope="module")
+def harness(built, tmp_path_factory):
+    """One setup.sh run shared by every case: the root, and the environment run_autograder is called with."""
+    py310 = _python310()
+    if py310 is None:
+        pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
+    root = tmp_path_factory.mktemp("gradescope") / "autograder"
+    with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
+        zf.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):  # extractall drops the executable bits Gradescope keeps
+        (root / "source" / name).chmod(0o755)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    bin_dir = root.parent / "image-bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(py310)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSGRADE_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update({"PATH": f"{bin_dir}:{env['PATH']}", "OPSGRADE_AUTOGRADER_ROOT": str(root)})
+    setup_env = {**env, "OPSGRADE_SETUP_PYTHON": _base_python(),
+                 "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))}
+    if _uv():
+        setup_env["OPSGRADE_UV"] = _uv()
+    before = _freeze(py310)
+    proc = subprocess.run(["bash", "source/setup.sh"], cwd=root, env=setup_env, capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _freeze(py310) == before, "setup.sh changed the image interpreter's packages"
+    return root, env
+
+
+def test_setup_builds_the_locked_environment_on_the_build_minor(harness):
+    root, _ = harness
+    python = root / "venv" / "bin" / "python"
+    probe = ("import json, sys; from importlib import metadata; "
+             "print(json.dumps(['%d.%d' % sys.version_info[:2], {d.metadata['Name'].lower().replace('_', '-'): "
+             "d.version for d in metadata.distributions()}]))")
+    minor, installed = json.loads(subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                                                 check=True).stdout)
+    assert minor == BUILD_MINOR
+    lock = [line.split("==") for line in (root / "source" / "requirements.lock").read_text().splitlines()
+            if line and not line.startswith("#")]
+    assert {"numpy", "scipy", "pandas", "matplotlib", "hypothesis", "pytest", "python-dateutil"} <= {n for n, _ in lock}
+    for name, version in lock:
+        assert version == metadata.version(name), f"lock pins {name} {version}, the build env has another"
+        assert installed.get(name) == version, f"{name}: venv has {installed.get(name)}, lock {version}"
+
+
+def _corrupted() -> bytes:
+    return b'{"cells": [{"cell_type": "code", "source": "x = 1'
+
+
+@pytest.fixture(scope="module")
+def cases(built) -> dict[str, bytes | None]:
+    solution = json.loads((built.solutions / f"{A}.ipynb").read_text())
+    variants = load_variants(A)
+    variant = sorted(variants)[0]
+    return {
+        "solution": json.dumps(solution).encode(),
+        "blank": (built.dist / A / "student" / f"{A}.ipynb").read_bytes(),
+        f"variant-{variant}": json.dumps(make_variant(solution, variants[variant])).encode(),
+        "corrupted": _corrupted(),
+        "empty": None,
+    }
+
+
+def _run(root: Path, env: dict[str, str], data: bytes | None, extra: dict[str, str] | None = None) -> dict:
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder)
+        (root / folder).mkdir()
+    if data is not None:
+        (root / "submission" / f"{A}.ipynb").write_bytes(data)
+    proc = subprocess.run(["./run_autograder"], cwd=root, env={**env, **(extra or {})}, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+@pytest.mark.parametrize("case", ["solution", "blank", "variant", "corrupted", "empty"])
+def test_run_autograder_matches_local_grading(harness, cases, case, tmp_path):
+    from grader.runner import grade_notebook, zero_results
+
+    root, env = harness
+    key = next(k for k in cases if k == case or k.startswith(f"{case}-"))
+    data = cases[key]
+    remote = _run(root, env, data)
+    if data is None:
+        local = zero_results(A, "No .ipynb notebook was found in the submission.")
+    else:
+        path = tmp_path / f"{A}.ipynb"
+        path.write_bytes(data)
+        local = grade_notebook(A, path)
+    assert remote["score"] == local["score"], key
+    hidden = [t for t in remote["tests"] if t.get("question")]
+    assert [(t["name"], t["score"], t["max_score"]) for t in hidden] == [
+        (t["name"], t["score"], t["max_score"]) for t in local["tests"]]
+    assert remote["extra_data"]["status"] == local["extra_data"]["status"]
+    assert isinstance(remote["execution_time"], float) and remote["execution_time"] > 0
+    summary = remote["tests"][0]
+    assert summary["name"] == "Submission received" and summary["visibility"] == "visible"
+    assert summary["max_score"] == 0 and "question" not in summary
+    checks = json.loads((root / "source" / "public_checks.json").read_text())
+    if case == "solution":
+        assert remote["score"] == sum(t["max_score"] for t in hidden) > 0
+        assert f"public checks passed on {len(checks)} of {len(checks)}" in summary["output"]
+    if case == "blank":
+        assert f"0 of {len(checks)} questions with public checks answered" in summary["output"]
+    if case in ("corrupted", "empty"):
+        assert remote["score"] == 0
+        assert "could not be run" in summary["output"]
+
+
+def _processes_under(root: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cwd = os.readlink(proc / "cwd")
+            except OSError:
+                continue
+            if cwd == str(root) or cwd.startswith(f"{root}/"):
+                pids.append(int(proc.name))
+    return pids
+
+
+def test_grading_that_never_ends_leaves_a_valid_zero_result(harness, cases):
+    root, env = harness
+    nb = json.loads(cases["solution"])
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "while True:\n    pass\n", "outputs": [],
+                        "execution_count": None})
+    results = _run(root, env, json.dumps(nb).encode(),
+                   {"OPSGRADE_GRADING_SECONDS": "3", "OPSGRADE_CELL_SECONDS": "300",
+                    "OPSGRADE_SUBMISSION_SECONDS": "300"})
+    assert results["score"] == 0
+    assert results["extra_data"]["status"] == "unfinished"
+    assert "did not finish" in results["output"] and "3 s" in results["output"]
+    meta = json.loads((root / "source" / "assignment.json").read_text())
+    hidden = [t for t in results["tests"] if t.get("question")]
+    assert [t["name"] for t in hidden] == [f"{q['question']}: {q['title']}" for q in meta["questions"]]
+    assert all(t["score"] == 0 for t in hidden)
+    assert _processes_under(root) == [], "the grader's process group outlived its budget"
