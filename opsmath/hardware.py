@@ -102,7 +102,20 @@ def roofline_time(ops: float, bytes_moved: float, peak_ops_per_s: float, bandwid
 
 
 def fits_in_latency_budget(time_s: float, budget_s: float) -> bool:
-    """Whether an inference of ``time_s`` seconds meets a deadline of ``budget_s`` seconds (inclusive)."""
+    """Whether an inference meets its deadline.
+
+    Parameters
+    ----------
+    time_s : float
+        Seconds one inference takes (``>= 0``), e.g. from :func:`roofline_time`.
+    budget_s : float
+        The deadline in seconds (``> 0``): 0.010 for a 10 ms loop, 1/60 for 60 FPS.
+
+    Returns
+    -------
+    bool
+        ``time_s <= budget_s`` (meeting the deadline exactly counts).
+    """
     t = check_nonnegative(time_s, "time_s")
     budget = check_positive(budget_s, "budget_s")
     return t <= budget
@@ -140,14 +153,42 @@ def shadow_share(serve_time_s: float, shadow_time_s: float, budget_s: float) -> 
 
 
 def model_bytes(parameters: float, bytes_per_parameter: float) -> float:
-    """Bytes of weights: ``parameters * bytes_per_parameter`` (FP32 = 4, FP16 = 2, INT8 = 1; **bytes**, not bits)."""
+    """Bytes of a model's weights.
+
+    Parameters
+    ----------
+    parameters : float
+        Parameter count (``> 0``), e.g. 70.6e9 for Llama-3-70B (mlsysim ``LLAMA3_70B_PARAMS``).
+    bytes_per_parameter : float
+        **Bytes** (not bits) per weight: FP32 = 4, FP16 = 2, INT8 = 1, INT4 = 0.5.
+
+    Returns
+    -------
+    float
+        ``parameters * bytes_per_parameter`` bytes.
+    """
     n = check_positive(parameters, "parameters")
     b = check_positive(bytes_per_parameter, "bytes_per_parameter")
     return n * b
 
 
 def fits_in_memory(weights_bytes: float, memory_bytes: float, copies: int = 1) -> bool:
-    """Whether ``copies`` copies of a model's weights fit in ``memory_bytes`` (``copies=2``: model plus shadow)."""
+    """Whether copies of a model's weights fit in memory.
+
+    Parameters
+    ----------
+    weights_bytes : float
+        Bytes of one copy (``> 0``), see :func:`model_bytes`.
+    memory_bytes : float
+        Memory in **bytes** (``> 0``): 80 GiB = 80 * 2**30, 16 GB = 16e9.
+    copies : int, optional
+        Copies that must fit: 1 for the model, 2 for the model plus its shadow.
+
+    Returns
+    -------
+    bool
+        ``copies * weights_bytes <= memory_bytes``.
+    """
     w = check_positive(weights_bytes, "weights_bytes")
     m = check_positive(memory_bytes, "memory_bytes")
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
@@ -156,10 +197,20 @@ def fits_in_memory(weights_bytes: float, memory_bytes: float, copies: int = 1) -
 
 
 def max_model_copies(weights_bytes: float, memory_bytes: float) -> int:
-    """How many copies of a model's weights fit in memory: ``floor(memory_bytes / weights_bytes)``.
+    """How many copies of a model's weights fit in memory.
 
-    A shadow deployment needs 2 (serving model plus candidate); 0 means the
-    model alone does not fit.
+    Parameters
+    ----------
+    weights_bytes : float
+        Bytes of one copy (``> 0``).
+    memory_bytes : float
+        Memory in bytes (``> 0``).
+
+    Returns
+    -------
+    int
+        ``floor(memory_bytes / weights_bytes)``: a shadow deployment needs 2
+        (serving model plus candidate); 0 means the model alone does not fit.
     """
     w = check_positive(weights_bytes, "weights_bytes")
     m = check_positive(memory_bytes, "memory_bytes")
@@ -167,10 +218,24 @@ def max_model_copies(weights_bytes: float, memory_bytes: float) -> int:
 
 
 def histogram_bytes(features: int, bins: int, bytes_per_count: int, windows: int = 2) -> int:
-    """Memory of a histogram drift monitor: ``features * windows * bins * bytes_per_count`` bytes.
+    """Bytes of a histogram drift monitor.
 
-    ``windows = 2``: the frozen training reference and the running live window
-    that PSI compares (chapter ``@eq-psi``).
+    Parameters
+    ----------
+    features : int
+        Monitored features (``>= 0``).
+    bins : int
+        Bins per histogram (``>= 1``; the chapter's PSI uses 10).
+    bytes_per_count : int
+        **Bytes** per bin counter (``uint32`` = 4).
+    windows : int, optional
+        Histograms per feature: 2, the frozen training reference and the
+        running live window that PSI compares (chapter ``@eq-psi``).
+
+    Returns
+    -------
+    int
+        ``features * windows * bins * bytes_per_count``.
     """
     for value, name in ((features, "features"), (bins, "bins"), (bytes_per_count, "bytes_per_count"),
                         (windows, "windows")):
@@ -205,24 +270,62 @@ def max_monitored_features(budget_bytes: float, bins: int, bytes_per_count: int,
 
 
 def energy_per_inference(power_w: float, time_s: float) -> float:
-    """Joules of one inference drawing ``power_w`` watts for ``time_s`` seconds (E = P t)."""
+    """Energy of one inference, E = P t.
+
+    Parameters
+    ----------
+    power_w : float
+        Watts drawn while the inference runs (``> 0``); the board's TDP gives
+        an upper bound, a measured active power a better estimate.
+    time_s : float
+        Seconds the inference takes (``>= 0``).
+
+    Returns
+    -------
+    float
+        Joules: ``power_w * time_s``.
+    """
     p = check_positive(power_w, "power_w")
     t = check_nonnegative(time_s, "time_s")
     return p * t
 
 
 def average_power(energy_j: float, rate_per_s: float) -> float:
-    """Average watts of ``rate_per_s`` inferences per second costing ``energy_j`` joules each (idle power ignored)."""
+    """Average power of a steady stream of inferences (idle power not included).
+
+    Parameters
+    ----------
+    energy_j : float
+        Joules per inference (``>= 0``), see :func:`energy_per_inference`.
+    rate_per_s : float
+        Inferences per second (``>= 0``): 60 for a 60 FPS overlay.
+
+    Returns
+    -------
+    float
+        Watts: ``energy_j * rate_per_s``; compare it with the power budget.
+    """
     e = check_nonnegative(energy_j, "energy_j")
     r = check_nonnegative(rate_per_s, "rate_per_s")
     return e * r
 
 
 def max_inference_rate(power_budget_w: float, energy_j: float) -> float:
-    """Most inferences per second a power budget sustains: ``power_budget_w / energy_j`` (``inf`` for free ones).
+    """Most inferences per second a power budget sustains.
 
-    Use the mission's **power budget** here, not the chip's TDP: the TDP is
-    what the silicon may dissipate, the budget is what the product allows.
+    Parameters
+    ----------
+    power_budget_w : float
+        The mission's **power budget** in watts (``> 0``), not the chip's TDP:
+        the TDP is what the silicon may dissipate, the budget what the product
+        allows (2 W thermal cap on AR glasses against a 3 W NPU; 1 mW hearable).
+    energy_j : float
+        Joules per inference (``>= 0``).
+
+    Returns
+    -------
+    float
+        ``power_budget_w / energy_j`` per second (``inf`` when inferences cost nothing).
     """
     budget = check_positive(power_budget_w, "power_budget_w")
     e = check_nonnegative(energy_j, "energy_j")
@@ -230,7 +333,20 @@ def max_inference_rate(power_budget_w: float, energy_j: float) -> float:
 
 
 def training_energy_kwh(accelerator_hours: float, power_w: float) -> float:
-    """Energy of a training run in kWh: ``accelerator_hours * power_w / 1000`` (power in **watts**)."""
+    """Energy of a training run.
+
+    Parameters
+    ----------
+    accelerator_hours : float
+        Accelerator-hours (``>= 0``).
+    power_w : float
+        Power per accelerator in **watts** (``> 0``); 700 W is the H100 SXM's TDP.
+
+    Returns
+    -------
+    float
+        Kilowatt-hours: ``accelerator_hours * power_w / 1000``.
+    """
     hours = check_nonnegative(accelerator_hours, "accelerator_hours")
     p = check_positive(power_w, "power_w")
     return hours * p / 1000.0
@@ -263,7 +379,20 @@ def training_run_cost(accelerator_hours: float, usd_per_accelerator_hour: float,
 
 
 def fleet_update_bytes(update_bytes: float, devices: int) -> float:
-    """Bytes sent to push an update of ``update_bytes`` bytes to ``devices`` devices (each gets a full copy)."""
+    """Bytes sent to push one update to a fleet.
+
+    Parameters
+    ----------
+    update_bytes : float
+        Size of the update in bytes (``>= 0``), e.g. the model's weights.
+    devices : int
+        Devices that each receive a full copy (``>= 0``).
+
+    Returns
+    -------
+    float
+        ``update_bytes * devices``.
+    """
     size = check_nonnegative(update_bytes, "update_bytes")
     if isinstance(devices, bool) or not isinstance(devices, int) or devices < 0:
         raise ValueError(f"devices must be a non-negative integer, got {devices!r}")
@@ -273,8 +402,19 @@ def fleet_update_bytes(update_bytes: float, devices: int) -> float:
 def fleet_update_seconds(update_bytes: float, devices: int, link_bits_per_s: float) -> float:
     """Seconds to push an update to a fleet through one distribution link.
 
-    ``fleet_update_bytes(update_bytes, devices) * 8 / link_bits_per_s``:
-    sizes are in bytes, links in **bits** per second (10 Gb/s = 1.25 GB/s).
+    Parameters
+    ----------
+    update_bytes : float
+        Size of the update in **bytes** (``>= 0``).
+    devices : int
+        Devices that each receive a full copy (``>= 0``).
+    link_bits_per_s : float
+        The link in **bits** per second (``> 0``): 10 Gb/s = 10e9 = 1.25 GB/s.
+
+    Returns
+    -------
+    float
+        ``fleet_update_bytes(update_bytes, devices) * 8 / link_bits_per_s``.
     """
     link = check_positive(link_bits_per_s, "link_bits_per_s")
     return fleet_update_bytes(update_bytes, devices) * BITS_PER_BYTE / link
