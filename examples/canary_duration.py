@@ -56,4 +56,27 @@ VARIANTS = {
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
         "lost": 1,
     },
+    "bandwidth_in_bits": {
+        "why": "Memory bandwidth read as bits per second (bytes x 8 / bandwidth): memory time 8x too long. Loses "
+               "shadow_latency/worked example (0.5: the memory-bound Llama token), random hardware (1) and "
+               "t_infer_ms (0.75: Edge Guardian becomes memory-bound at 0.251 ms instead of 0.087 ms); "
+               "max_shadow_share stays 1 and passes.",
+        "replace": {
+            "def roofline_time(": '''def roofline_time(ops, bytes_moved, peak_ops_per_s, bandwidth_bytes_per_s):
+    """Roofline lower bound on the time of one inference, in seconds."""
+    return float(max(ops / peak_ops_per_s, bytes_moved * 8 / bandwidth_bytes_per_s))  # bandwidth as bits/s
+
+
+hw, dep = track.hardware, track.deployment
+n_dev = dep.devices_per_replica
+t_infer = roofline_time(dep.ops_per_inference / n_dev, dep.parameters * dep.bytes_per_parameter / n_dev,
+                        hw.peak_flops, hw.memory_bandwidth)
+t_infer_ms = 1000 * t_infer
+max_shadow_share = min(1.0, max(0.0, (dep.latency_budget_s - t_infer) / t_infer))
+print(f"{dep.model} on {hw.device}: {t_infer_ms:.3f} ms per inference against a "
+      f"{1000 * dep.latency_budget_s:.1f} ms budget; a same-sized shadow fits on {max_shadow_share:.0%} of requests")
+''',
+        },
+        "lost": 2.25,
+    },
 }

@@ -50,4 +50,45 @@ VARIANTS = {
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
         "lost": 1,
     },
+    "counters_in_bits": {
+        "why": "Histogram counters sized in bits against a budget in bytes (a uint32 counted as 32): 8x too few "
+               "features. Loses monitor_memory/worked example (0.5), random budgets (1) and max_features (0.75); "
+               "monitor_budget_bytes does not use the function and passes.",
+        "replace": {
+            "def max_monitored_features(": '''def max_monitored_features(budget_bytes, bins, bytes_per_count):
+    """Largest number of features whose reference and live histograms fit budget_bytes."""
+    per_feature = 2 * bins * bytes_per_count * 8  # counted in bits, budget in bytes
+    return int(budget_bytes // per_feature)
+
+
+hw, dep = track.hardware, track.deployment
+weights_per_device = dep.parameters * dep.bytes_per_parameter / dep.devices_per_replica
+monitor_budget_bytes = dep.monitor_memory_share * (hw.memory_bytes - weights_per_device)
+max_features = max_monitored_features(monitor_budget_bytes, dep.histogram_bins, dep.counter_bytes)
+print(f"{hw.device}: {monitor_budget_bytes:,.0f} bytes for the monitor -> at most {max_features:,} features")
+''',
+        },
+        "lost": 2.25,
+    },
+    "gb_read_as_gib": {
+        "why": "The Orin NX's 16 GB (decimal, 16e9 bytes) converted as 16 GiB (2^30 bytes each, 7.4 % more): the "
+               "monitor budget and the feature count are too large. Loses monitor_memory/monitor_budget_bytes (0.75) "
+               "and max_features (0.75); max_monitored_features itself is right.",
+        "replace": {
+            "def max_monitored_features(": '''def max_monitored_features(budget_bytes, bins, bytes_per_count):
+    """Largest number of features whose reference and live histograms fit budget_bytes."""
+    per_feature = 2 * bins * bytes_per_count
+    return int(budget_bytes // per_feature)
+
+
+hw, dep = track.hardware, track.deployment
+weights_per_device = dep.parameters * dep.bytes_per_parameter / dep.devices_per_replica
+memory = hw.memory_bytes / 1e9 * 2**30  # the spec sheet's "16 GB" converted as if it were GiB
+monitor_budget_bytes = dep.monitor_memory_share * (memory - weights_per_device)
+max_features = max_monitored_features(monitor_budget_bytes, dep.histogram_bins, dep.counter_bytes)
+print(f"{hw.device}: {monitor_budget_bytes:,.0f} bytes for the monitor -> at most {max_features:,} features")
+''',
+        },
+        "lost": 1.5,
+    },
 }

@@ -86,4 +86,26 @@ VARIANTS = {
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
         "lost": 1,
     },
+    "levels_not_steps": {
+        "why": "INT quantization step computed with 2^b levels instead of 2^b - 1 steps (off by 0.4 % at INT8). "
+               "Loses precision_skew/worked example (0.5), random ranges (1) and precision_skew (1.5, Edge Guardian "
+               "serves INT8); the floating-point branch is right.",
+        "replace": {
+            "def quantization_error(": '''def quantization_error(low, high, precision):
+    """Worst-case rounding error of values in [low, high] stored at precision ("int<b>", "fp32", "fp16")."""
+    if precision.startswith("int"):
+        bits = int(precision[3:])
+        return float((high - low) / (2 * 2**bits))  # 256 levels taken for 256 steps
+    mantissa = {"fp32": 23, "fp16": 10}[precision]
+    return float(max(abs(low), abs(high)) * 2.0 ** -(mantissa + 1))
+
+
+first = scenario.features[0]
+column = np.asarray(snapshot_v1[first], dtype=float)
+precision_skew = quantization_error(column.min(), column.max(), track.deployment.precision) / column.std()
+print(f"{first} at {track.deployment.precision}: worst-case rounding error {precision_skew:.2e} standard deviations")
+''',
+        },
+        "lost": 3,
+    },
 }

@@ -56,4 +56,26 @@ VARIANTS = {
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
         "lost": 1,
     },
+    "watts_as_kilowatts": {
+        "why": "Accelerator power in watts used as kilowatts (no /1000): the electricity bill is 1000x too big. "
+               "Loses retrain_hardware/worked example (0.5), random hardware (1), C_hw (0.75) and T_sqrt_hw (0.75), "
+               "which is computed from C_hw; everything before the hardware question is untouched.",
+        "replace": {
+            "def training_run_cost(": '''def training_run_cost(accelerator_hours, usd_per_hour, power_w, usd_per_kwh):
+    """Dollars of a training run: accelerator rental plus electricity (power in watts)."""
+    energy_kwh = accelerator_hours * power_w  # watts taken for kilowatts
+    return float(accelerator_hours * usd_per_hour + energy_kwh * usd_per_kwh)
+
+
+dep = track.deployment
+hours, price = dep.retrain_accelerator_hours, dep.training_usd_per_hour
+watts, kwh = dep.training_power_w, dep.usd_per_kwh
+C_hw = training_run_cost(hours, price, watts, kwh)
+T_sqrt_hw = optimal_retrain_interval(C_hw, Q, V, A0, lam)
+print(f"{dep.retrain_accelerator_hours:,.0f} H100-hours: ${C_hw:,.0f} per retrain "
+      f"(${C_hw - C:,.0f} of electricity on top of C = ${C:,.0f}); square-root law every {T_sqrt_hw:.2f} days")
+''',
+        },
+        "lost": 3,
+    },
 }

@@ -63,4 +63,24 @@ VARIANTS = {
         "replace": {"PREDICTION =": "PREDICTION = ...\n"},
         "lost": 1,
     },
+    "bits_per_parameter": {
+        "why": "Weights sized in bits (INT8 = 8) against memory in bytes: 8x too few copies. Loses "
+               "shadow_memory/worked example (0.5: the 8-GPU node holds 0 instead of 4 Llama-3-70B copies), random "
+               "sizes (1) and model_copies (0.75: 625 instead of 5,000 on Edge Guardian); shadow_fits stays True "
+               "there and passes.",
+        "replace": {
+            "def max_model_copies(": '''def max_model_copies(parameters, bytes_per_parameter, memory_bytes):
+    """How many copies of a model's weights fit in memory_bytes."""
+    return int(memory_bytes // (parameters * bytes_per_parameter * 8))  # bits per weight, bytes of memory
+
+
+hw, dep = track.hardware, track.deployment
+model_copies = max_model_copies(dep.parameters, dep.bytes_per_parameter, hw.memory_bytes * dep.devices_per_replica)
+shadow_fits = model_copies >= 2
+print(f"{dep.model} ({dep.parameters * dep.bytes_per_parameter / 1e6:,.1f} MB of weights) on {hw.device}: "
+      f"{model_copies:,} copies fit; serving model + shadow fit: {shadow_fits}")
+''',
+        },
+        "lost": 2.25,
+    },
 }

@@ -22,7 +22,7 @@ from grader.build import REPO
 __all__ = ["EXAMPLES_DIR", "expected_score", "load_variants", "make_variant", "materialise_examples", "set_track"]
 
 EXAMPLES_DIR = REPO / "examples"
-TRACK_LINE = re.compile(r'^TRACK\s*=\s*["\'][a-z_]+["\']', re.MULTILINE)
+TRACK_LINE = re.compile(r'^TRACK\s*=\s*(?:["\'][a-z_]*["\']|None|\.\.\.)', re.MULTILINE)
 
 
 def load_variants(assignment: str) -> dict[str, dict[str, Any]]:

@@ -237,13 +237,43 @@ def student(submission: Submission) -> StudentProxy:
     return StudentProxy(submission)
 
 
-@pytest.fixture(scope="module")
+class TrackNotChosen(AssertionError):
+    """The notebook's ``TRACK`` is missing, unset or not a track: track answers cannot be graded."""
+
+
+def _track_problem(submission: Submission) -> str | None:
+    """Why the notebook's ``TRACK`` names no track (``None`` when it does)."""
+    from opsmath.tracks import TRACKS
+
+    try:
+        key = submission.get("TRACK")
+    except AssertionError:  # missing variable, or the cell that set it failed
+        return ("no TRACK in the notebook: set TRACK = \"cloud_titan\", \"edge_guardian\", \"mobile_nomad\" or "
+                "\"tiny_pioneer\" in the first code cell")
+    if key not in TRACKS:
+        shown = "unset (...)" if key is Ellipsis or "ellipsis" in repr(key) else repr(key)
+        return (f"TRACK is {shown}, not one of {sorted(TRACKS)}: set it in the first code cell; every "
+                "track-specific answer scores zero until then")
+    return None
+
+
+@pytest.fixture
 def track(submission: Submission):
-    """The student's track (from ``TRACK = "..."`` in the notebook)."""
+    """The student's track (from ``TRACK = "..."`` in the notebook).
+
+    A missing or unknown track is reported once, in full, by the first test
+    that needs it; the others say only that they were not graded for that
+    reason (one clear message instead of a cascade of different failures).
+    """
     from opsmath.tracks import TRACKS
 
     submission.require_ok()
-    key = submission.get("TRACK")
-    if key not in TRACKS:
-        pytest.fail(f"TRACK must be one of {sorted(TRACKS)}; the notebook has {key!r}", pytrace=False)
-    return TRACKS[key]
+    if not hasattr(submission, "_track"):
+        problem = _track_problem(submission)
+        submission._track = (None, problem) if problem else (TRACKS[submission.get("TRACK")], None)
+        if problem:
+            raise TrackNotChosen(problem)
+    chosen, problem = submission._track
+    if problem:
+        raise TrackNotChosen("not graded: no valid TRACK (see the first track-specific test)")
+    return chosen

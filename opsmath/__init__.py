@@ -8,6 +8,7 @@ rollout     canary/shadow sample sizes and durations, A/B sample size, SPRT
 platform    toil model, platform break-even and ROI figures
 slices      per-slice metrics and the rollout gate
 contracts   feature-contract fingerprints, compatibility and per-feature skew
+hardware    roofline latency, memory fit, energy, training cost, fleet updates, quantization error
 tracks      the four course tracks and their constants
 """
 
@@ -31,6 +32,24 @@ from opsmath.drift import (
     ks_statistic,
     psi,
     psi_from_samples,
+)
+from opsmath.hardware import (
+    average_power,
+    energy_per_inference,
+    fits_in_latency_budget,
+    fits_in_memory,
+    fleet_update_bytes,
+    fleet_update_seconds,
+    histogram_bytes,
+    max_inference_rate,
+    max_model_copies,
+    max_monitored_features,
+    model_bytes,
+    quantization_error,
+    roofline_time,
+    shadow_share,
+    training_energy_kwh,
+    training_run_cost,
 )
 from opsmath.platform import (
     ToilModel,
@@ -73,7 +92,7 @@ from opsmath.rollout import (
     staged_rollout,
 )
 from opsmath.slices import GateDecision, aggregate_accuracy, rollout_gate, slice_gap, slice_metrics, worst_slice
-from opsmath.tracks import TRACKS, Hardware, Scenario, Track, get_track, track_constants
+from opsmath.tracks import TRACKS, Deployment, Hardware, Scenario, Track, get_track, track_constants
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,8 @@ from grader.batch import grade_batch
 from grader.examples import make_variant
 
 A = "drift_detective"
-FULL = 12.0
+MONITOR = 3.0  # the monitor_memory question (hardware): does not call psi, so psi tricks leave it earned
+FULL = 12.0 + MONITOR
 RAISING_PSI = '''def psi(expected, actual, eps=1e-4):
     raise ValueError("not implemented")
 '''
@@ -37,7 +38,8 @@ def _psi(body: str) -> dict:
 
 CASES = {
     # name: (builder(solution) -> notebook JSON or raw bytes, expected score, text the output must mention)
-    "honest_raising_psi": (lambda s: make_variant(s, {"replace": {"def psi(": RAISING_PSI}}), 3.0, "not implemented"),
+    "honest_raising_psi": (lambda s: make_variant(s, {"replace": {"def psi(": RAISING_PSI}}), 3.0 + MONITOR,
+                           "not implemented"),
     "honest_zero_psi": (lambda s: make_variant(s, {"replace": {"def psi(": ZERO_PSI}}), None, ""),
     "reads_hidden_tests": (lambda s: _append(
         s, "import grader.suites\n",
@@ -45,7 +47,8 @@ CASES = {
         FULL, "Forbidden access"),
     "psi_reads_reference": (lambda s: make_variant(s, _psi(
         "    try:\n        import opsmath\n        return opsmath.psi(expected, actual)\n"
-        "    except ImportError:\n        pass\n" + "\n".join(RAISING_PSI.splitlines()[1:]) + "\n")), 3.0, "opsmath"),
+        "    except ImportError:\n        pass\n" + "\n".join(RAISING_PSI.splitlines()[1:]) + "\n")), 3.0 + MONITOR,
+        "opsmath"),
     "monkeypatches_numpy_math": (lambda s: _append(make_variant(s, {"replace": {"def psi(": ZERO_PSI}}),
         "import numpy as np, math, builtins\nnp.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
         "math.isclose = lambda *a, **k: True\nbuiltins.float = lambda *a: 0.0\n"), "honest_zero_psi", ""),
@@ -54,13 +57,15 @@ CASES = {
     "infinite_loop_cell": (lambda s: _append(s, "while True:\n    pass\n"), FULL, "no answer within"),
     "huge_allocation_cell": (lambda s: _append(s, "import numpy as np\nx = np.ones(int(50e9 / 8))\n"), FULL,
                              "allocate"),
-    "psi_os_exit": (lambda s: make_variant(s, _psi("    import os\n    os._exit(0)\n")), 3.0, "exited"),
-    "psi_infinite_loop": (lambda s: make_variant(s, _psi("    while True:\n        pass\n")), 3.0, "no answer"),
-    "psi_huge_allocation": (lambda s: make_variant(s, _psi("    return float(np.ones(int(50e9 / 8)).sum())\n")), 3.0,
+    "psi_os_exit": (lambda s: make_variant(s, _psi("    import os\n    os._exit(0)\n")), 3.0 + MONITOR, "exited"),
+    "psi_infinite_loop": (lambda s: make_variant(s, _psi("    while True:\n        pass\n")), 3.0 + MONITOR,
+                          "no answer"),
+    "psi_huge_allocation": (lambda s: make_variant(s, _psi("    return float(np.ones(int(50e9 / 8)).sum())\n")),
+                            3.0 + MONITOR,
                             "allocate"),
     # NaN fails every psi-based check; drift_status(NaN) falls through to "significant", which happens to be
     # this track's live_status, so that one point (like the prediction and drift_status points) stays.
-    "psi_returns_nan": (lambda s: make_variant(s, _psi("    return float('nan')\n")), 4.0, "NaN"),
+    "psi_returns_nan": (lambda s: make_variant(s, _psi("    return float('nan')\n")), 4.0 + MONITOR, "NaN"),
     "psi_rigged_equality": (lambda s: make_variant(s, _psi(
         "    class Any(float):\n        def __eq__(self, o): return True\n        def __ne__(self, o): return False\n"
         "    return Any(-1.0)\n")), None, ""),

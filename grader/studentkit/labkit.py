@@ -33,10 +33,17 @@ class Track(dict):
 def load_track(key: str, path: str | os.PathLike = "tracks.json") -> Track:
     """Return the constants of track ``key`` from the constants file.
 
-    Raises ``ValueError`` naming the valid keys when ``key`` is misspelt.
+    Raises ``ValueError`` naming the valid keys when ``key`` is unset
+    (``...`` or ``None``) or misspelt.
     """
+    if key is None or key is Ellipsis or key == "":
+        raise ValueError(
+            "TRACK is not set: in the first code cell write one of "
+            + ", ".join(f'TRACK = "{k}"' for k in TRACK_KEYS)
+            + " (with the quotes), then run the cell again. You are graded on the track you set."
+        )
     if key not in TRACK_KEYS:
-        raise ValueError(f"TRACK must be one of {TRACK_KEYS}, got {key!r}")
+        raise ValueError(f"TRACK must be one of {TRACK_KEYS} (a string in quotes), got {key!r}")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return Track(data[key])
 

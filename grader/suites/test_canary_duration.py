@@ -248,3 +248,48 @@ def test_with_failures_matches_reference(student, args, failures):
     check_equal(student.canary_sample_size_with_failures(*call_args),
                 opsmath.canary_sample_size_with_failures(*call_args),
                 call=describe_call("canary_sample_size_with_failures", call_args))
+
+
+# -- shadow_latency (hardware in the loop) ------------------------------------------------
+def serving_time(track) -> float:
+    """Roofline seconds of one inference of the track's model, work split evenly over the replica's devices."""
+    h, d = track.hardware, track.deployment
+    n = d.devices_per_replica
+    return opsmath.roofline_time(d.ops_per_inference / n, opsmath.model_bytes(d.parameters, d.bytes_per_parameter) / n,
+                                 h.peak_flops, h.memory_bandwidth)
+
+
+@st.composite
+def roofline_inputs(draw):
+    """Ops and bytes of models from a keyword spotter to an LLM token, on devices from an MCU to a GPU."""
+    return (draw(st.floats(1e6, 1e12)), draw(st.floats(1e4, 2e11)), draw(st.floats(1e8, 2e15)),
+            draw(st.floats(1e7, 8e12)))
+
+
+@pytest.mark.question("shadow_latency", points=0.5)
+def test_roofline_worked_example(student):
+    """YOLOv8-nano on the Orin NX (compute-bound), a Llama-3-70B token on one node (memory-bound)"""
+    for args in ((8.7e9, 3.2e6, 100e12, 102e9), (141.2e9 / 8, 141.2e9 / 8, 989e12, 3.35e12)):
+        check_close(student.roofline_time(*args), opsmath.roofline_time(*args),
+                    call=describe_call("roofline_time", args))
+
+
+@pytest.mark.question("shadow_latency", points=1)
+@given(roofline_inputs())
+def test_roofline_matches_reference(student, args):
+    """Random work and hardware (bandwidth in bytes per second)"""
+    check_close(student.roofline_time(*args), opsmath.roofline_time(*args), call=describe_call("roofline_time", args))
+
+
+@pytest.mark.question("shadow_latency", points=0.75)
+def test_track_t_infer_ms(submission, track):
+    """t_infer_ms for your track"""
+    check_close(submission.get("t_infer_ms"), 1000 * serving_time(track), call=f"t_infer_ms on track {track.key}")
+
+
+@pytest.mark.question("shadow_latency", points=0.75)
+def test_track_max_shadow_share(submission, track):
+    """max_shadow_share for your track"""
+    t = serving_time(track)
+    check_close(submission.get("max_shadow_share"), opsmath.shadow_share(t, t, track.deployment.latency_budget_s),
+                call=f"max_shadow_share on track {track.key}", abs_=1e-9)

@@ -129,3 +129,48 @@ def test_live_status(submission, track):
     data = scenario_data(track)
     expected = opsmath.drift_status(opsmath.psi_from_samples(data["train"], data["live"]))
     check_equal(submission.get("live_status"), expected, call=f"live_status on track {track.key}")
+
+
+# -- monitor_memory (hardware in the loop) ------------------------------------------------
+def monitor_budget(track) -> float:
+    """Bytes the track's drift monitor may use: a share of the device memory left beside the weights."""
+    h, d = track.hardware, track.deployment
+    weights_per_device = opsmath.model_bytes(d.parameters, d.bytes_per_parameter) / d.devices_per_replica
+    return d.monitor_memory_share * (h.memory_bytes - weights_per_device)
+
+
+@st.composite
+def monitor_hardware(draw):
+    """A budget in whole bytes (MCU SRAM to a GPU's gigabytes), bins and counter sizes in bytes."""
+    return (draw(st.integers(0, 10**11)), draw(st.integers(1, 64)), draw(st.sampled_from([1, 2, 4, 8])))
+
+
+@pytest.mark.question("monitor_memory", points=0.5)
+def test_monitored_features_worked_example(student):
+    """1 MB at 10 bins of 4-byte counters, and Tiny Pioneer's 621 bytes"""
+    for args in ((1e6, 10, 4), (621.44, 10, 4)):
+        check_equal(student.max_monitored_features(*args), opsmath.max_monitored_features(*args),
+                    call=describe_call("max_monitored_features", args))
+
+
+@pytest.mark.question("monitor_memory", points=1)
+@given(monitor_hardware())
+def test_monitored_features_matches_reference(student, args):
+    """Random budgets, bin counts and counter sizes (bytes)"""
+    check_equal(student.max_monitored_features(*args), opsmath.max_monitored_features(*args),
+                call=describe_call("max_monitored_features", args))
+
+
+@pytest.mark.question("monitor_memory", points=0.75)
+def test_track_monitor_budget(submission, track):
+    """monitor_budget_bytes for your track, relative tolerance 1e-9"""
+    check_close(submission.get("monitor_budget_bytes"), monitor_budget(track),
+                call=f"monitor_budget_bytes on track {track.key}", rel=1e-9)
+
+
+@pytest.mark.question("monitor_memory", points=0.75)
+def test_track_max_features(submission, track):
+    """max_features for your track"""
+    d = track.deployment
+    expected = opsmath.max_monitored_features(monitor_budget(track), d.histogram_bins, d.counter_bytes)
+    check_equal(submission.get("max_features"), expected, call=f"max_features on track {track.key}")

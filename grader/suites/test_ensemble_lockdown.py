@@ -334,12 +334,14 @@ def test_fingerprint_v1(submission, track):
 
 
 @pytest.mark.question("track_answer", points=1)
-def test_compatible_after_upgrade(submission, track):
-    """compatible_after_upgrade for your track"""
-    c = extractor_contracts(track)
-    expected = opsmath.check_compatibility(c["1.0.0"], c["2.0.0"]).compatible
-    check_equal(submission.get("compatible_after_upgrade"), expected,
-                call=f"compatible_after_upgrade on track {track.key}")
+def test_compatible_after_upgrade(submission):
+    """compatible_after_upgrade (not a track answer: the fingerprint hashes the version, so an upgrade never matches)"""
+    answers = set()
+    for key in sorted(opsmath.TRACKS):
+        c = extractor_contracts(opsmath.TRACKS[key])
+        answers.add(opsmath.check_compatibility(c["1.0.0"], c["2.0.0"]).compatible)
+    assert len(answers) == 1, "compatible_after_upgrade became track-specific: grade it with the track fixture"
+    check_equal(submission.get("compatible_after_upgrade"), answers.pop(), call="compatible_after_upgrade")
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -359,3 +361,41 @@ def test_accuracy_drop(submission, track):
     expected = trace["1.0.0"]["frozen"] - trace["2.0.0"]["frozen"]
     assert math.isfinite(expected)
     check_close(submission.get("accuracy_drop"), expected, call=f"accuracy_drop on track {track.key}")
+
+
+# -- precision_skew (hardware in the loop) ------------------------------------------------
+def precision_skew_reference(track) -> float:
+    """Worst-case rounding error on the first extractor feature at the track's precision, in standard deviations."""
+    column = np.asarray(feature_table(track, "train", "1.0.0")[track.scenario.features[0]], dtype=float)
+    return opsmath.quantization_error(column.min(), column.max(), track.deployment.precision) / column.std()
+
+
+@st.composite
+def quantization_inputs(draw):
+    """A range and a precision: integers of 2 to 16 bits, FP16 or FP32."""
+    low = draw(st.floats(-1e4, 1e4))
+    precision = draw(st.sampled_from(["fp32", "fp16"]) | st.integers(2, 16).map(lambda b: f"int{b}"))
+    return low, low + draw(st.floats(1e-3, 1e4)), precision
+
+
+@pytest.mark.question("precision_skew", points=0.5)
+def test_quantization_worked_example(student):
+    """INT8 and FP16 over [-4, 4]; INT8 over [0, 255]"""
+    for args in ((-4.0, 4.0, "int8"), (-4.0, 4.0, "fp16"), (0.0, 255.0, "int8")):
+        check_close(student.quantization_error(*args), opsmath.quantization_error(*args),
+                    call=describe_call("quantization_error", args))
+
+
+@pytest.mark.question("precision_skew", points=1)
+@given(quantization_inputs())
+def test_quantization_matches_reference(student, args):
+    """Random ranges at 2-16 bit integer, FP16 and FP32 precision"""
+    check_close(student.quantization_error(*args), opsmath.quantization_error(*args),
+                call=describe_call("quantization_error", args))
+
+
+@pytest.mark.question("precision_skew", points=1.5)
+def test_track_precision_skew(submission, track):
+    """precision_skew for your track"""
+    check_close(submission.get("precision_skew"), precision_skew_reference(track),
+                call=f"precision_skew on track {track.key}")

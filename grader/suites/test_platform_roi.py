@@ -263,3 +263,51 @@ def test_max_manual_models(submission, track):
     s = track.scenario
     expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
     check_equal(submission.get("max_manual_models"), expected, call=f"max_manual_models on track {track.key}")
+
+
+# -- fleet_update (hardware in the loop) --------------------------------------------------
+def fleet_update_reference(track) -> tuple[float, float]:
+    """(terabytes sent, hours) of one model update to the track's fleet."""
+    d = track.deployment
+    size = opsmath.model_bytes(d.parameters, d.bytes_per_parameter)
+    hours = opsmath.fleet_update_seconds(size, d.fleet_devices, d.update_link_bits_per_s) / 3600
+    return opsmath.fleet_update_bytes(size, d.fleet_devices) / 1e12, hours
+
+
+def _fleet_hours(update_bytes: float, devices: int, link: float) -> float:
+    return opsmath.fleet_update_seconds(update_bytes, devices, link) / 3600
+
+
+@st.composite
+def fleet_hardware(draw):
+    """Update size (100 KB to 200 GB), fleet size (1 to 10 million) and link speed (1 Mb/s to 400 Gb/s)."""
+    return draw(st.floats(1e5, 2e11)), draw(st.integers(1, 10_000_000)), draw(st.floats(1e6, 4e11))
+
+
+@pytest.mark.question("fleet_update", points=0.5)
+def test_fleet_update_worked_example(student):
+    """1 GB to 1,000 devices over 1 Gb/s; YOLOv8-nano to 500,000 vehicles over 10 Gb/s"""
+    for args in ((1e9, 1000, 1e9), (3.2e6, 500_000, 10e9)):
+        check_close(student.fleet_update_hours(*args), _fleet_hours(*args),
+                    call=describe_call("fleet_update_hours", args))
+
+
+@pytest.mark.question("fleet_update", points=1)
+@given(fleet_hardware())
+def test_fleet_update_matches_reference(student, args):
+    """Random update sizes, fleets and link speeds (bits per second)"""
+    check_close(student.fleet_update_hours(*args), _fleet_hours(*args), call=describe_call("fleet_update_hours", args))
+
+
+@pytest.mark.question("fleet_update", points=0.75)
+def test_track_update_terabytes(submission, track):
+    """update_terabytes for your track"""
+    check_close(submission.get("update_terabytes"), fleet_update_reference(track)[0],
+                call=f"update_terabytes on track {track.key}")
+
+
+@pytest.mark.question("fleet_update", points=0.75)
+def test_track_update_hours(submission, track):
+    """update_hours for your track"""
+    check_close(submission.get("update_hours"), fleet_update_reference(track)[1],
+                call=f"update_hours on track {track.key}")

@@ -266,3 +266,59 @@ def test_cheaper_policy(submission, track):
     threshold_cost = opsmath.cost_rate(opsmath.time_to_threshold(s.accuracy0, s.decay_rate, s.accuracy_floor), *econ)
     expected = "threshold" if threshold_cost < opsmath.cost_rate(1.0, *econ) else "daily"
     check_equal(submission.get("cheaper_policy"), expected, call=f"cheaper_policy on track {track.key}")
+
+
+# -- retrain_hardware (hardware in the loop) ----------------------------------------------
+@st.composite
+def training_hardware(draw):
+    """Accelerator-hours, $/hour, watts per accelerator and $/kWh over the range of real training fleets."""
+    return (draw(st.just(0.0) | st.floats(1.0, 1e7)), draw(st.floats(0.5, 12.0)), draw(st.floats(5.0, 1200.0)),
+            draw(st.floats(0.02, 0.5)))
+
+
+def hardware_retrain_cost(track) -> float:
+    """C_hw: the track's retraining run priced from its training hardware (opsmath.training_run_cost)."""
+    d = track.deployment
+    return opsmath.training_run_cost(d.retrain_accelerator_hours, d.training_usd_per_hour, d.training_power_w,
+                                     d.usd_per_kwh)
+
+
+@pytest.mark.question("retrain_hardware", points=0.5)
+def test_training_run_cost_worked_example(student):
+    """Cloud Titan's run: 500,000 H100-hours at $4.00/h and 700 W, $0.12/kWh"""
+    args = (500_000.0, 4.0, 700.0, 0.12)
+    check_close(student.training_run_cost(*args), opsmath.training_run_cost(*args),
+                call=describe_call("training_run_cost", args))
+
+
+@pytest.mark.question("retrain_hardware", points=1)
+@given(training_hardware())
+def test_training_run_cost_matches_reference(student, args):
+    """Random accelerator-hours, prices and accelerator powers"""
+    check_close(student.training_run_cost(*args), opsmath.training_run_cost(*args),
+                call=describe_call("training_run_cost", args), abs_=1e-9)
+
+
+@pytest.mark.question("retrain_hardware", points=0.75)
+def test_track_c_hw(submission, track):
+    """C_hw for your track"""
+    check_close(submission.get("C_hw"), hardware_retrain_cost(track), call=f"C_hw on track {track.key}")
+
+
+@pytest.mark.question("retrain_hardware", points=0.75)
+def test_track_t_sqrt_hw(student, submission, track):
+    """T_sqrt_hw for your track (a wrong square-root law is not charged twice)"""
+    args = (hardware_retrain_cost(track), *economics_of(track)[1:])
+    got = submission.get("T_sqrt_hw")
+    call = f"T_sqrt_hw on track {track.key}"
+    try:
+        check_close(got, opsmath.optimal_retrain_interval(*args), call=call)
+    except GradingFailure:
+        # error carried forward: optimal_retrain_interval has its own tests; here only C_hw must be right
+        try:
+            own = student.optimal_retrain_interval(*args)
+        except AssertionError:
+            own = None
+        if not isinstance(own, (int, float)) or isinstance(own, bool):
+            raise
+        check_close(got, float(own), call=f"{call} (your optimal_retrain_interval at the right C_hw)")

@@ -310,3 +310,55 @@ def test_gate_approved(submission, track):
     expected = opsmath.rollout_gate(old_m, new_m, track.scenario.target_slice).approved
     check_equal(submission.get("gate_approved"), expected, call=f"gate_approved on track {track.key}")
 
+
+
+# -- shadow_memory (hardware in the loop) -------------------------------------------------
+def replica_copies(track) -> int:
+    """How many copies of the track's model fit in one serving replica's memory."""
+    h, d = track.hardware, track.deployment
+    return opsmath.max_model_copies(opsmath.model_bytes(d.parameters, d.bytes_per_parameter),
+                                    h.memory_bytes * d.devices_per_replica)
+
+
+@st.composite
+def model_and_memory(draw):
+    """Parameters (a keyword spotter to a 400B LLM), bytes per parameter, memory in bytes from 64 KiB to 1 TiB."""
+    return (draw(st.integers(10**4, 4 * 10**11)), draw(st.sampled_from([0.5, 1.0, 2.0, 4.0])),
+            draw(st.integers(2**16, 2**40)))
+
+
+def _call(args) -> str:
+    from grader.checks import describe_call
+
+    return describe_call("max_model_copies", args)
+
+
+@pytest.mark.question("shadow_memory", points=0.5)
+def test_copies_worked_example(student):
+    """Llama-3-70B in FP16 on one H100 and on an 8-GPU node; the DS-CNN in 256 KiB"""
+    for args in ((70.6e9, 2.0, 80 * 2**30), (70.6e9, 2.0, 8 * 80 * 2**30), (200e3, 1.0, 256 * 2**10)):
+        check_equal(student.max_model_copies(*args),
+                    opsmath.max_model_copies(opsmath.model_bytes(args[0], args[1]), args[2]), call=_call(args))
+
+
+@pytest.mark.question("shadow_memory", points=1)
+@given(model_and_memory())
+def test_copies_matches_reference(student, args):
+    """Random model sizes, precisions and memories"""
+    check_equal(student.max_model_copies(*args),
+                opsmath.max_model_copies(opsmath.model_bytes(args[0], args[1]), args[2]), call=_call(args))
+
+
+@pytest.mark.question("shadow_memory", points=0.75)
+def test_track_model_copies(submission, track):
+    """model_copies for your track"""
+    check_equal(submission.get("model_copies"), replica_copies(track), call=f"model_copies on track {track.key}")
+
+
+@pytest.mark.question("shadow_memory", points=0.75)
+def test_track_shadow_fits(submission, track):
+    """shadow_fits for your track"""
+    h, d = track.hardware, track.deployment
+    expected = opsmath.fits_in_memory(opsmath.model_bytes(d.parameters, d.bytes_per_parameter),
+                                      h.memory_bytes * d.devices_per_replica, copies=2)
+    check_equal(submission.get("shadow_fits"), expected, call=f"shadow_fits on track {track.key}")

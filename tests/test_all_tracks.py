@@ -1,0 +1,181 @@
+"""Every track-specific graded answer differs across the four tracks.
+
+A track answer that is the same on all four tracks can be typed in without
+computing anything. This test takes each hidden suite's track-answer tests
+(those with the ``track`` fixture that read a notebook variable), runs them on
+every track with a stand-in submission, and records the *expected* value each
+one checks against (the suite's own reference computation, through
+``opsmath`` and the student kits): no test is re-implemented here. It then
+requires every answer to take at least two different values over the four
+tracks. Answers that are the same everywhere by definition are graded without
+the ``track`` fixture (see ``test_compatible_after_upgrade`` in the
+ensemble_lockdown suite) and are therefore not collected here.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import inspect
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import opsmath
+from grader.build import source_assignments
+
+NAMES = source_assignments()
+TRACK_KEYS = sorted(opsmath.TRACKS)
+CHECKERS = ("check_close", "check_equal", "_check_fraction")
+
+
+class _Answer:
+    """What the stand-in submission hands a test instead of the student's value."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _StandIn:
+    """A submission whose variables are :class:`_Answer` markers."""
+
+    error = None
+
+    def get(self, name: str) -> _Answer:
+        return _Answer(name)
+
+    def require_ok(self) -> None:
+        return None
+
+
+def _track_tests(module: Any) -> Iterator[tuple[str, Any]]:
+    """(name, function) of each test that takes ``track`` and reads a notebook variable."""
+    for name, fn in inspect.getmembers(module, inspect.isfunction):
+        if not name.startswith("test_") or fn.__module__ != module.__name__:
+            continue
+        params = inspect.signature(fn).parameters
+        if "track" in params and "submission" in params and "submission.get(" in inspect.getsource(fn):
+            yield name, fn
+
+
+def _variables_read(fn: Any) -> set[str]:
+    """Names passed to ``submission.get("...")`` in the test's source."""
+    tree = ast.parse(inspect.getsource(fn).lstrip())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+    }
+
+
+def _suite(assignment: str) -> Any:
+    """The hidden suite module (its ``question`` marks are registered by the grading plugin, not here)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+        return importlib.import_module(f"grader.suites.test_{assignment}")
+
+
+def expected_track_answers(assignment: str) -> dict[str, dict[str, Any]]:
+    """Variable → {track: the value the hidden suite expects on that track}."""
+    module = _suite(assignment)
+    answers: dict[str, dict[str, Any]] = {}
+    recorded: dict[str, Any] = {}
+
+    def record(got: Any, expected: Any, *args: Any, **kwargs: Any) -> None:
+        assert isinstance(got, _Answer), "a track test compared something other than a notebook variable"
+        recorded[got.name] = expected
+
+    saved = {name: getattr(module, name) for name in CHECKERS if hasattr(module, name)}
+    try:
+        for name in saved:
+            setattr(module, name, record)
+        for test_name, fn in _track_tests(module):
+            wanted = _variables_read(fn)
+            for key in TRACK_KEYS:
+                recorded.clear()
+                kwargs = {"submission": _StandIn(), "track": opsmath.TRACKS[key]}
+                if "student" in inspect.signature(fn).parameters:
+                    kwargs["student"] = None  # only reached when the recorded check fails, which it cannot
+                fn(**kwargs)
+                assert set(recorded) == wanted, f"{test_name} on {key}: recorded {sorted(recorded)}, reads {wanted}"
+                for variable, value in recorded.items():
+                    answers.setdefault(variable, {})[key] = value
+    finally:
+        for name, checker in saved.items():
+            setattr(module, name, checker)
+    return answers
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+@functools.cache
+def reference_answers(assignment: str) -> dict[str, dict[str, Any]]:
+    """:func:`expected_track_answers` with the tracks as shipped, computed once per session."""
+    return expected_track_answers(assignment)
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_every_track_answer_differs_across_tracks(assignment):
+    answers = reference_answers(assignment)
+    assert answers, f"{assignment}: no track-specific answer found"
+    same = {}
+    for variable, by_track in answers.items():
+        assert sorted(by_track) == TRACK_KEYS, variable
+        values = [by_track[k] for k in TRACK_KEYS]
+        if all(_same(values[0], v) for v in values[1:]):
+            same[variable] = values[0]
+    assert not same, f"{assignment}: the same answer on all four tracks: {same}"
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_every_assignment_grades_a_hardware_answer(assignment):
+    """At least one track answer's expected value changes when only the track's hardware changes."""
+    import dataclasses
+
+    answers = reference_answers(assignment)
+    base = opsmath.TRACKS["edge_guardian"]
+    other = opsmath.TRACKS["cloud_titan"]
+    swapped = dataclasses.replace(base, hardware=other.hardware, deployment=other.deployment)
+    saved = dict(opsmath.tracks._TRACKS)
+    try:
+        opsmath.tracks._TRACKS["edge_guardian"] = swapped
+        changed = expected_track_answers(assignment)
+    finally:
+        opsmath.tracks._TRACKS.clear()
+        opsmath.tracks._TRACKS.update(saved)
+    moved = [v for v in answers if not _same(answers[v]["edge_guardian"], changed[v]["edge_guardian"])]
+    assert moved, f"{assignment}: no graded answer depends on the track's hardware"
+
+
+def test_known_answers_per_track():
+    """Spot values written out by hand (hardware.md figures), so the recorder cannot drift from the suites."""
+    # Tiny: 1 % of (262,144 - 200,000) B = 621.44 B; / (2 x 10 x 4 B) -> 7 features. Edge: 1 % x (16e9 - 3.2e6).
+    drift = reference_answers("drift_detective")
+    assert drift["max_features"]["tiny_pioneer"] == 7
+    assert drift["monitor_budget_bytes"]["edge_guardian"] == pytest.approx(0.01 * (16e9 - 3.2e6))
+    # Llama-3-70B FP16 on an 8 x 80 GiB node: 687.19e9 / 141.2e9 -> 4 copies; DS-CNN in 256 KiB: 1 copy.
+    slices = reference_answers("slice_deployment")
+    assert slices["model_copies"] == {"cloud_titan": 4, "edge_guardian": 5000, "mobile_nomad": 2454, "tiny_pioneer": 1}
+    assert slices["shadow_fits"]["tiny_pioneer"] is False and slices["shadow_fits"]["cloud_titan"] is True
+    # 20e6 ops / 1e9 ops/s = 20 ms > 10 ms: the DS-CNN cannot be shadowed on the MCU.
+    canary = reference_answers("canary_duration")
+    assert canary["t_infer_ms"]["tiny_pioneer"] == pytest.approx(20.0)
+    assert canary["max_shadow_share"]["tiny_pioneer"] == 0.0
+    # 500,000 x 3.2e6 B x 8 / 10e9 b/s = 1,280 s.
+    platform = reference_answers("platform_roi")
+    assert platform["update_hours"]["edge_guardian"] == pytest.approx(1280 / 3600)
+    # $2M run: 500,000 h x ($4 + 0.7 kW x $0.12) = $2,042,000.
+    retraining = reference_answers("retraining_roi")
+    assert retraining["C_hw"]["cloud_titan"] == pytest.approx(2_042_000)
+    assert retraining["cheaper_policy"]["mobile_nomad"] == "daily"
+    assert retraining["cheaper_policy"]["edge_guardian"] == "threshold"
