@@ -199,6 +199,9 @@ def main(root: str | os.PathLike | None = None) -> int:
     policy = load_policy(source)
     pending = zero_results_for(assignment, questions, pending_message(budget), status="unfinished")
     write_results(apply_policy(pending, policy), results_path)
+    from grader.sandbox.isolation import lock_down
+
+    lock_down(source, results_path.parent)  # second wall beside Landlock: the child's own uid cannot read these
     try:
         notebook = find_notebook(root / "submission", assignment)
         if notebook is None:

@@ -305,7 +305,18 @@ def _submission_notes(collector: Collector) -> list[str]:
     notes = []
     if info.get("error"):
         notes.append(f"The notebook could not be graded: {info['error']}")
-    for cell in info.get("cells", []):
+    cells = info.get("cells", [])
+    for k, cell in enumerate(cells):
+        if "TRACK is not set" in cell["error"] or "TRACK must be one of" in cell["error"]:
+            # the track cell stopped early: later NameErrors are its consequence, not separate mistakes
+            later = [c for c in cells[k + 1:] if c["error"].startswith("NameError")]
+            notes.append(f"{_cell_label(cell, questions)} raised: {cell['error']}")
+            if later:
+                notes.append(f"{len(later)} later cell(s) raised NameError because that cell stopped before "
+                             "defining its names; set TRACK first.")
+            cells = cells[:k] + [c for c in cells[k + 1:] if c not in later]
+            break
+    for cell in cells:
         notes.append(f"{_cell_label(cell, questions)} raised: {cell['error']}")
     for name, origin in info.get("copied", {}).items():
         notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")

@@ -45,4 +45,7 @@ def test_missing_track_is_one_clear_result(built, tmp_path):
     assert failed == track_tests and len(failed) >= 5  # the functions themselves still earn their points
     assert "TRACK is unset" in failed[0]["output"] and "set it in the first code cell" in failed[0]["output"]
     assert all(t["output"] == "not graded: no valid TRACK (see the first track-specific test)" for t in failed[1:])
-    assert results["output"].startswith("Code cell 2 raised: ValueError: TRACK is not set")
+    notes = results["output"].splitlines()
+    assert notes[0].startswith('The cell starting "TRACK = ...') and "ValueError: TRACK is not set" in notes[0]
+    assert [line for line in notes if line.startswith("The cell starting")] == notes[:1], notes  # no cascade
+    assert "later cell(s) raised NameError" in notes[1]

@@ -130,4 +130,9 @@ for line in open(lock, encoding="utf-8"):
 if bad:
     sys.exit("setup.sh: environment does not match the lock: " + "; ".join(bad))
 PY
+# the sandboxed child runs under a uid of its own (grader/sandbox/isolation.py): it must be able to import from the
+# interpreter and the venv, and nothing else here; run_autograder makes source/ and results/ root-only
+chmod o+x "$ROOT"
+chmod -R a+rX "$VENV"
+if [ -d "$UV_PYTHON_INSTALL_DIR" ]; then chmod o+x "$UVDIR"; chmod -R a+rX "$UV_PYTHON_INSTALL_DIR"; fi
 say "grader environment ready in $((SECONDS - start)) s: $("$VENV/bin/python" -V) at $VENV ($STRATEGY)"
