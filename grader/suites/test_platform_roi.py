@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.checks import GradingFailure, check_close, check_equal, describe_call, self_check, self_check_close
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
@@ -99,7 +99,7 @@ def test_manual_toil_lab_model(student):
     """Lab model 20N + N log2 N + 0.5 N² at N = 80 and N = 50"""
     for n in (80, 50):
         by_hand = 20 * n + n * math.log2(n) + 0.5 * n * n
-        check_close(by_hand, opsmath.manual_toil(n), call="(suite self-check)")
+        self_check_close(by_hand, opsmath.manual_toil(n), f"manual_toil({n}) by hand vs opsmath")
         check_close(student.manual_toil(n), by_hand, call=describe_call("manual_toil", (n,)))
 
 
@@ -124,7 +124,7 @@ def test_manual_toil_matches_reference(student, n, params):
 def test_platform_toil_lab_model(student):
     """Lab platform 5N + 3N log2 N at N = 80"""
     by_hand = 5 * 80 + 3 * 80 * math.log2(80)
-    check_close(by_hand, opsmath.platform_toil(80), call="(suite self-check)")
+    self_check_close(by_hand, opsmath.platform_toil(80), "platform_toil(80) by hand vs opsmath")
     check_close(student.platform_toil(80), by_hand, call="platform_toil(80)")
 
 
@@ -153,8 +153,8 @@ def test_break_even_lab_example(student):
         platform = 5 * n + 3 * n * math.log2(n)
         return 150 * manual - (500_000 + 150 * platform)
 
-    if not (cost_gap(79) < 0 <= cost_gap(80)) or opsmath.break_even_models(500_000, 150) != 80:
-        raise RuntimeError("suite self-check failed")
+    self_check(cost_gap(79) < 0 <= cost_gap(80) and opsmath.break_even_models(500_000, 150) == 80,
+               "N* = 80 for $500k at $150/h, by hand and in opsmath")
     check_equal(student.break_even_models(500_000, 150), 80, call="break_even_models(500000, 150)")
 
 
@@ -170,8 +170,7 @@ def test_break_even_heterogeneous_fleet(student):
 def test_break_even_without_dependencies_small_capex(student):
     """No N² term but a cheap platform ($10k): still a finite N*"""
     expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
-    if expected is None:
-        raise RuntimeError("suite self-check failed")
+    self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
     check_equal(student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
                 call="break_even_models(10000, 150, heterogeneity=0.0)")
 
@@ -180,8 +179,8 @@ def test_break_even_without_dependencies_small_capex(student):
 def test_break_even_never_pays_off(student):
     """None when no N up to 1,000,000 breaks even, a number when one does"""
     # h = 0: the platform saves at most ~192 h/yr (at N = 67), worth $57.6k at $300/h < $60k capex
-    if opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is not None:
-        raise RuntimeError("suite self-check failed")
+    self_check(opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is None,
+               "no N* for $60k at $300/h, h = 0")
     check_equal(student.break_even_models(60_000, 300, heterogeneity=0.0), None,
                 call="break_even_models(60000, 300, heterogeneity=0.0)")
     got = student.break_even_models(60_000, 300, heterogeneity=1.0)
@@ -205,8 +204,8 @@ def test_break_even_matches_reference(student, decision):
 def test_team_capacity_lab_example(student):
     """4,000 h/yr on the lab model: 67 models"""
     by_hand = 20 * 67 + 67 * math.log2(67) + 0.5 * 67**2, 20 * 68 + 68 * math.log2(68) + 0.5 * 68**2
-    if not (by_hand[0] <= 4000 < by_hand[1]) or opsmath.team_capacity_models(4000) != 67:
-        raise RuntimeError("suite self-check failed")
+    self_check(by_hand[0] <= 4000 < by_hand[1] and opsmath.team_capacity_models(4000) == 67,
+               "67 models fit in 4,000 h, by hand and in opsmath")
     check_equal(student.team_capacity_models(4000), 67, call="team_capacity_models(4000)")
 
 
