@@ -119,7 +119,8 @@ class Collector:
             return
         entry["seconds"] += call.duration
         if report.when == "call" and report.passed:
-            entry.update(passed=True, message="")
+            notes = [text for key, text in item.user_properties if key == "carried_forward"]
+            entry.update(passed=True, message=notes[0] if notes else "")
         elif report.failed or report.skipped:
             entry.update(passed=False, message=_message(call.excinfo) or report.outcome,
                          grader_error=entry["grader_error"] or _is_grader_error(call.excinfo))

@@ -43,7 +43,7 @@ def check_array_close(got: Any, expected: np.ndarray, *, call: str, rel: float =
     bad = ~np.isclose(got, expected, rtol=rel, atol=abs_)
     if np.any(bad) or np.any(np.isnan(got)):
         i = int(np.flatnonzero(bad | np.isnan(got))[0])
-        raise GradingFailure(f"{call}: element {i} is {got[i]:.10g}; expected {expected[i]:.10g}")
+        raise GradingFailure(f"{call}: element {i} is {float(got[i])!r}; expected {float(expected[i])!r}")
 
 
 # -- strategies ---------------------------------------------------------------------------
@@ -83,6 +83,51 @@ def platform_decisions(draw):
     hourly = float(draw(st.integers(50, 400)))
     heterogeneity = draw(st.integers(1, 20)) / 4
     return capex, hourly, heterogeneity
+
+
+# -- error carried forward: the expected values recomputed through the student's own toil functions ---------
+def _numbers(value: Any, size: int, what: str) -> np.ndarray:
+    """The student's toil array as floats, or a GradingFailure."""
+    if isinstance(value, list):
+        value = np.asarray(value, dtype=object)
+    if not isinstance(value, np.ndarray) or value.shape != (size,) or value.dtype.kind not in "iuf":
+        raise GradingFailure(f"{what} did not return {size} numbers")
+    return value.astype(float)
+
+
+def own_break_even(student, capex: float, hourly: float, h: float) -> int | None:
+    """N* by the notebook's rule (smallest N in 1..1,000,000 with manual ≥ platform cost), with the student's toils."""
+    for lo, hi in ((1, 1_000), (1_001, 100_000), (100_001, 400_000), (400_001, 700_000), (700_001, 1_000_000)):
+        n = np.arange(lo, hi + 1)
+        manual = _numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil")
+        platform = _numbers(student.platform_toil(n), n.size, "platform_toil")
+        hits = np.flatnonzero(hourly * manual >= capex + hourly * platform)
+        if hits.size:
+            return int(n[hits[0]])
+    return None
+
+
+def own_capacity(student, capacity: float, h: float) -> int:
+    """Models that fit by the notebook's rule (count upwards until the next one no longer fits), student's toil."""
+    hi = 1
+    while hi <= 1_000_000:
+        n = np.arange(1, hi + 1)
+        over = np.flatnonzero(_numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil") > capacity)
+        if over.size:
+            return int(over[0])
+        hi *= 16
+    raise GradingFailure("manual_toil never exceeds the capacity")
+
+
+def own_roi(student, fleet: float, capex: float, hourly: float, h: float) -> float:
+    """ROI at today's fleet with the student's toils."""
+    manual = student.manual_toil(fleet, heterogeneity=h)
+    platform = student.platform_toil(fleet)
+    for value, what in ((manual, "manual_toil"), (platform, "platform_toil")):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating,
+                                                                         np.ndarray)):
+            raise GradingFailure(f"{what} did not return a number")
+    return float(hourly * manual - (capex + hourly * platform))
 
 
 def _compare_toil(got: Any, expected: Any, call: str) -> None:
@@ -145,8 +190,11 @@ def test_platform_toil_matches_reference(student, n, params):
 
 
 # -- break_even_models --------------------------------------------------------------------
-@pytest.mark.question("break_even_models", points=1)
-def test_break_even_lab_example(student):
+TOILS = ("manual_toil", "platform_toil")
+
+
+@pytest.mark.question("break_even_models", points=1, carry_forward=TOILS)
+def test_break_even_lab_example(student, carry):
     """$500k platform at $150/h on the lab model: N* = 80"""
     def cost_gap(n: int) -> float:  # manual - platform, by hand
         manual = 20 * n + n * math.log2(n) + 0.5 * n * n
@@ -155,67 +203,82 @@ def test_break_even_lab_example(student):
 
     self_check(cost_gap(79) < 0 <= cost_gap(80) and opsmath.break_even_models(500_000, 150) == 80,
                "N* = 80 for $500k at $150/h, by hand and in opsmath")
-    check_equal(student.break_even_models(500_000, 150), 80, call="break_even_models(500000, 150)")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(500000, 150)"),
+                student.break_even_models(500_000, 150), 80,
+                recompute=lambda: own_break_even(student, 500_000, 150, 1.0))
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_heterogeneous_fleet(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_heterogeneous_fleet(student, carry):
     """A more entangled fleet (h = 2.5) breaks even sooner"""
     expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
-    check_equal(student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
-                call="break_even_models(750000, 180, heterogeneity=2.5)")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(750000, 180, heterogeneity=2.5)"),
+                student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
+                recompute=lambda: own_break_even(student, 750_000, 180, 2.5))
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_without_dependencies_small_capex(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_without_dependencies_small_capex(student, carry):
     """No N² term but a cheap platform ($10k): still a finite N*"""
     expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
     self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
-    check_equal(student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
-                call="break_even_models(10000, 150, heterogeneity=0.0)")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(10000, 150, heterogeneity=0.0)"),
+                student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
+                recompute=lambda: own_break_even(student, 10_000, 150, 0.0))
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_never_pays_off(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_never_pays_off(student, carry):
     """None when no N up to 1,000,000 breaks even, a number when one does"""
     # h = 0: the platform saves at most ~192 h/yr (at N = 67), worth $57.6k at $300/h < $60k capex
     self_check(opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is None,
                "no N* for $60k at $300/h, h = 0")
-    check_equal(student.break_even_models(60_000, 300, heterogeneity=0.0), None,
-                call="break_even_models(60000, 300, heterogeneity=0.0)")
-    got = student.break_even_models(60_000, 300, heterogeneity=1.0)
-    if got is None:
-        raise GradingFailure("break_even_models(60000, 300, heterogeneity=1.0) returned None; with the N² term "
-                             "the platform does pay off, so expected a fleet size")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(60000, 300, heterogeneity=0.0)"),
+                student.break_even_models(60_000, 300, heterogeneity=0.0), None,
+                recompute=lambda: own_break_even(student, 60_000, 300, 0.0))
+
+    def pays_off(got, want) -> None:
+        if (got is None) != (want is None):
+            raise GradingFailure(f"break_even_models(60000, 300, heterogeneity=1.0) returned {got!r}; with the N² "
+                                 "term the platform does pay off, so expected a fleet size")
+
+    carry.check(pays_off, student.break_even_models(60_000, 300, heterogeneity=1.0),
+                opsmath.break_even_models(60_000, 300, _model(heterogeneity=1.0)),
+                recompute=lambda: own_break_even(student, 60_000, 300, 1.0))
 
 
-@pytest.mark.question("break_even_models", points=1.5)
+@pytest.mark.question("break_even_models", points=1.5, carry_forward=TOILS)
 @given(platform_decisions())
-def test_break_even_matches_reference(student, decision):
+def test_break_even_matches_reference(student, carry, decision):
     """Random capex, hourly cost and heterogeneity"""
     capex, hourly, h = decision
     expected = opsmath.break_even_models(capex, hourly, _model(heterogeneity=h))
-    check_equal(student.break_even_models(capex, hourly, heterogeneity=h), expected,
-                call=describe_call("break_even_models", (capex, hourly), {"heterogeneity": h}))
+    call = describe_call("break_even_models", (capex, hourly), {"heterogeneity": h})
+    carry.check(lambda got, want: check_equal(got, want, call=call),
+                student.break_even_models(capex, hourly, heterogeneity=h), expected,
+                recompute=lambda: own_break_even(student, capex, hourly, h))
 
 
 # -- team_capacity_models -----------------------------------------------------------------
-@pytest.mark.question("team_capacity_models", points=0.5)
-def test_team_capacity_lab_example(student):
+@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
+def test_team_capacity_lab_example(student, carry):
     """4,000 h/yr on the lab model: 67 models"""
     by_hand = 20 * 67 + 67 * math.log2(67) + 0.5 * 67**2, 20 * 68 + 68 * math.log2(68) + 0.5 * 68**2
     self_check(by_hand[0] <= 4000 < by_hand[1] and opsmath.team_capacity_models(4000) == 67,
                "67 models fit in 4,000 h, by hand and in opsmath")
-    check_equal(student.team_capacity_models(4000), 67, call="team_capacity_models(4000)")
+    carry.check(lambda got, want: check_equal(got, want, call="team_capacity_models(4000)"),
+                student.team_capacity_models(4000), 67, recompute=lambda: own_capacity(student, 4000, 1.0))
 
 
-@pytest.mark.question("team_capacity_models", points=0.5)
-def test_team_capacity_edges(student):
+@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
+def test_team_capacity_edges(student, carry):
     """Exact fit counts (3,712 h → 64 models at h = 1) and tiny teams get 0"""
     for cap, h in ((3712.0, 1.0), (3711.5, 1.0), (10.0, 1.0), (0.0, 2.0), (20.5, 1.0)):
         expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-        check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
-                    call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+        call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
+        carry.check(lambda got, want, call=call: check_equal(got, want, call=call),
+                    student.team_capacity_models(cap, heterogeneity=h), expected,
+                    recompute=lambda cap=cap, h=h: own_capacity(student, cap, h))
 
 
 @st.composite
@@ -225,14 +288,16 @@ def capacities(draw):
     return cap, draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False))
 
 
-@pytest.mark.question("team_capacity_models", points=1)
+@pytest.mark.question("team_capacity_models", points=1, carry_forward=("manual_toil",))
 @given(capacities())
-def test_team_capacity_matches_reference(student, case):
+def test_team_capacity_matches_reference(student, carry, case):
     """Random capacities and heterogeneity"""
     cap, h = case
     expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-    check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
-                call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+    call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
+    carry.check(lambda got, want: check_equal(got, want, call=call),
+                student.team_capacity_models(cap, heterogeneity=h), expected,
+                recompute=lambda: own_capacity(student, cap, h))
 
 
 # -- track answer -------------------------------------------------------------------------
@@ -240,25 +305,32 @@ def _track_model(track) -> opsmath.ToilModel:
     return _model(heterogeneity=track.scenario.heterogeneity)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_n_star(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
+def test_n_star(submission, student, carry, track):
     """n_star for your track"""
     s = track.scenario
     expected = opsmath.break_even_models(s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    check_equal(submission.get("n_star"), expected, call=f"n_star on track {track.key}")
+    carry.check(lambda got, want: check_equal(got, want, call=f"n_star on track {track.key}"),
+                submission.get("n_star"), expected,
+                recompute=lambda: own_break_even(student, s.platform_capex, s.engineer_hourly_cost, s.heterogeneity))
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_roi_now(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
+def test_roi_now(submission, student, carry, track):
     """roi_now ($/year at today's fleet) for your track"""
     s = track.scenario
     expected = opsmath.platform_roi(s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    check_close(submission.get("roi_now"), expected, call=f"roi_now on track {track.key}")
+    carry.check(lambda got, want: check_close(got, want, call=f"roi_now on track {track.key}"),
+                submission.get("roi_now"), expected,
+                recompute=lambda: own_roi(student, s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost,
+                                          s.heterogeneity))
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_max_manual_models(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("manual_toil",))
+def test_max_manual_models(submission, student, carry, track):
     """max_manual_models for your track"""
     s = track.scenario
     expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
-    check_equal(submission.get("max_manual_models"), expected, call=f"max_manual_models on track {track.key}")
+    carry.check(lambda got, want: check_equal(got, want, call=f"max_manual_models on track {track.key}"),
+                submission.get("max_manual_models"), expected,
+                recompute=lambda: own_capacity(student, s.team_capacity_hours, s.heterogeneity))
