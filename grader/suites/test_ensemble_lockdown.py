@@ -211,10 +211,15 @@ def test_is_compatible_matches_reference(student, pair):
 # -- contract_diff ------------------------------------------------------------------------
 @pytest.mark.question("contract_diff", points=0.5)
 def test_contract_diff_track(student, track):
-    """Your track's upgrade, in both directions"""
+    """Your track's upgrade, in both directions; a field missing on one side and "" on the other"""
     c = extractor_contracts(track)
     for a, b in ((c["1.0.0"], c["2.0.0"]), (c["2.0.0"], c["1.0.0"])):
         _check_diff(student.contract_diff(a, b), a, b)
+    # a field missing on one side and "" on the other is the same (missing values count as "")
+    bare = {"features": [["gain", "float32"]], "extractor": "x"}
+    for other in ({**bare, "version": ""}, {"features": [["gain", "float32"]], "extractor": "", "version": "1"}):
+        for a, b in ((bare, other), (other, bare)):
+            _check_diff(student.contract_diff(a, b), a, b)
 
 
 @pytest.mark.question("contract_diff", points=1.5)

@@ -78,10 +78,11 @@ def fleets(draw):
 
 @st.composite
 def platform_decisions(draw):
-    """(capex $, hourly cost $/h, heterogeneity > 0) on a realistic grid (N* < 1,000 on this grid)."""
+    """(capex $, hourly cost $/h, heterogeneity > 0): a realistic grid (N* < 1,000), and about one draw in four a
+    nearly homogeneous fleet (h = 1e-3 or 1e-4: N* from about 30,000 to 450,000; h = 1e-5: None within 1,000,000)."""
     capex = draw(st.integers(0, 3000)) * 1000.0
     hourly = float(draw(st.integers(50, 400)))
-    heterogeneity = draw(st.integers(1, 20)) / 4
+    heterogeneity = draw(st.integers(1, 20).map(lambda k: k / 4) | st.sampled_from([1e-3, 1e-4, 1e-5]))
     return capex, hourly, heterogeneity
 
 
@@ -195,7 +196,7 @@ TOILS = ("manual_toil", "platform_toil")
 
 @pytest.mark.question("break_even_models", points=1, carry_forward=TOILS)
 def test_break_even_lab_example(student, carry):
-    """$500k platform at $150/h on the lab model: N* = 80"""
+    """$500k platform at $150/h on the lab model: N* = 80; a tie counts; N* near 450,000"""
     def cost_gap(n: int) -> float:  # manual - platform, by hand
         manual = 20 * n + n * math.log2(n) + 0.5 * n * n
         platform = 5 * n + 3 * n * math.log2(n)
@@ -206,6 +207,18 @@ def test_break_even_lab_example(student, carry):
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(500000, 150)"),
                 student.break_even_models(500_000, 150), 80,
                 recompute=lambda: own_break_even(student, 500_000, 150, 1.0))
+    # a tie counts ("at least"): at N = 64 both sides are exactly $224,000 + $100·1472 h = $100·3712 h
+    self_check(100 * (20 * 64 + 64 * 6 + 0.5 * 64**2) == 224_000 + 100 * (5 * 64 + 3 * 64 * 6)
+               and opsmath.break_even_models(224_000, 100) == 64, "tie at N = 64 for $224k at $100/h")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(224000, 100)"),
+                student.break_even_models(224_000, 100), 64,
+                recompute=lambda: own_break_even(student, 224_000, 100, 1.0))
+    # a nearly homogeneous fleet breaks even only at about 450,000 models (the search must reach 1,000,000)
+    far = opsmath.break_even_models(1_000_000, 150, _model(heterogeneity=1e-4))
+    self_check(far is not None and far > 400_000, "N* > 400,000 for $1M at $150/h, h = 1e-4")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(1000000, 150, heterogeneity=0.0001)"),
+                student.break_even_models(1_000_000, 150, heterogeneity=1e-4), far,
+                recompute=lambda: own_break_even(student, 1_000_000, 150, 1e-4))
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)

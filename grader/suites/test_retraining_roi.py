@@ -90,12 +90,17 @@ def economics(draw):
 
 @st.composite
 def economics_with_optimum(draw):
-    """C, Q, V, A0, lam with k = Cλ/(QVA0) in [1e-4, 0.5], so the optimum lies in about 0.014 to 170 days."""
+    """C, Q, V, A0, lam whose exact optimum T* is drawn log-uniformly in [0.01, 1000] days (the notebook's promise).
+
+    With x = λT* drawn in [0.01, 5], the optimality condition (1 + x)e^(−x) = 1 − k fixes k = Cλ/(QVA0), hence C.
+    """
     Q = draw(st.floats(1e3, 1e8))
     V = draw(st.floats(1e-4, 1.0))
     A0 = draw(st.floats(0.5, 1.0))
-    lam = draw(st.floats(0.01, 1.0))
-    k = draw(st.floats(1e-4, 0.5))
+    T_star = 10 ** draw(st.floats(-2.0, 3.0))
+    x = 10 ** draw(st.floats(-2.0, math.log10(5.0)))
+    lam = x / T_star
+    k = -math.expm1(-x) - x * math.exp(-x)
     return k * Q * V * A0 / lam, Q, V, A0, lam
 
 

@@ -257,11 +257,14 @@ def test_gate_tolerance_boundary(student):
 
 @pytest.mark.question("rollout_gate", points=1)
 def test_gate_min_samples(student):
-    """Every slice needs min_samples requests in both tables"""
+    """Every slice needs min_samples requests in both tables (a shortfall in either one alone rejects)"""
     names = ["big", "small", "target"]
     cases = (([5000, 99, 400], [5000, 99, 400], {}),
              ([5000, 100, 400], [5000, 100, 400], {}),
              ([5000, 150, 400], [5000, 150, 99], {}),
+             ([5000, 150, 99], [5000, 150, 400], {}),   # the target short in the old table only
+             ([5000, 99, 400], [5000, 150, 400], {}),   # another slice short in the old table only
+             ([5000, 150, 400], [5000, 99, 400], {}),   # another slice short in the new table only
              ([5000, 150, 400], [5000, 150, 400], {"min_samples": 200}),
              ([5000, 40, 30], [5000, 40, 30], {"min_samples": 30}))
     for n_old, n_new, kwargs in cases:
