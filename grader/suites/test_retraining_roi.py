@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
@@ -226,8 +226,17 @@ def test_exact_worked_example(student, carry):
                 recompute=lambda: own_exact_interval(student, *WORKED))
 
 
+def _econ_with_optimum(T_star: float, x: float = 0.5, Q: float = 1e6, V: float = 0.5, A0: float = 0.95):
+    """C, Q, V, A0, lam whose exact optimum is ``T_star`` days (λT* = x), from (1 + x)e^(−x) = 1 − k."""
+    lam = x / T_star
+    k = -math.expm1(-x) - x * math.exp(-x)
+    return k * Q * V * A0 / lam, Q, V, A0, lam
+
+
 @pytest.mark.question("exact_optimum", points=0.5, carry_forward=("cost_rate",))
 @given(economics_with_optimum())
+@example(_econ_with_optimum(1000.0))  # the notebook promises optima up to 1,000 days...
+@example(_econ_with_optimum(0.01, x=2.0))  # ... and down to 0.01
 def test_exact_matches_reference(student, carry, econ):
     """Random economics with an optimum between 0.01 and 1000 days, relative tolerance 1e-3"""
     carry.check(lambda got, want: check_close(got, want, call=describe_call("exact_retrain_interval", econ),
