@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checks import GradingFailure
+from grader.checks import GraderError, GradingFailure
 
 __all__ = ["CarryForward", "carry"]
 
@@ -46,7 +46,7 @@ class CarryForward:
         self.upstream = tuple(upstream)
 
     def check(self, check: Callable[[Any, Any], None], got: Any, expected: Any,
-              recompute: Callable[[], Any]) -> None:
+              recompute: Callable[..., Any], *, student: Any = None, reference: Any = None) -> None:
         """Run ``check(got, expected)``; on failure, try error carried forward through ``recompute()``.
 
         Parameters
@@ -60,7 +60,15 @@ class CarryForward:
             The reference's answer.
         recompute : callable
             The expected value recomputed through the student's own upstream
-            functions named in the question's ``carry_forward``.
+            functions named in the question's ``carry_forward``: called with
+            no argument, or, when ``student`` and ``reference`` are given, as
+            ``recompute(student)`` and ``recompute(reference)``.
+        student, reference : object, optional
+            The student proxy, and an object with the same function names
+            bound to the reference. The recomputation through the reference
+            must give ``expected`` (else :class:`GraderError`: the suite and
+            the reference disagree, which must never be blamed on the
+            student's upstream function).
         """
         try:
             check(got, expected)
@@ -69,8 +77,13 @@ class CarryForward:
             if not self.upstream:
                 raise
             original = wrong
+        if reference is not None:
+            try:
+                check(recompute(reference), expected)
+            except GradingFailure as fault:
+                raise GraderError(f"error carried forward: recomputed through the reference, {fault}") from None
         try:
-            own = recompute()
+            own = recompute(student) if reference is not None else recompute()
         except Exception:  # the upstream function fails or returns no number: no error to carry
             raise original from None
         try:

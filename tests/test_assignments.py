@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -140,6 +141,7 @@ def test_failing_hints_of_the_variants_replay_on_the_reference(gradebooks, name)
             value, expected = replay(name, hint)
             assert same(value, expected), f"{variant}: {test['output'][:400]} -> the reference gives {value!r}"
             replayed += 1
-    # the rest name a track answer ("T_sqrt on track ...") or a notebook variable, not a call
-    assert all(" on track " in o or o.startswith("PREDICTION") for o in other), other
+    # the rest name a track answer ("T_sqrt on track ..."), a notebook variable, or a call whose answer has the wrong
+    # structure (no dict, a missing column: nothing to compare)
+    assert all(" on track " in o or o.startswith("PREDICTION") or re.match(r"^\w+\(", o) for o in other), other
     assert replayed >= 1

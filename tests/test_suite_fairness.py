@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from grader.batch import grade_batch
@@ -413,3 +414,61 @@ def test_mistakes_lose_points_alternatives_do_not(graded, name, mutant):
 def test_solutions_score_full_marks_in_the_fairness_batches(graded):
     for name, results in graded.items():
         assert not _lost(results["solution"]), (name, _lost(results["solution"]))
+
+
+# -- types, hints and blame, without grading a notebook ------------------------------------------------------
+def test_an_int_answer_must_be_a_python_int_and_the_hint_says_why():
+    from grader.checks import GradingFailure, check_equal
+
+    with pytest.raises(GradingFailure, match=r"returned 2995\.0 \(float\); the notebook asks for a Python int"):
+        check_equal(2995.0, 2995, call="n_star")
+    with pytest.raises(GradingFailure, match=r"np\.int64\(2995\) \(numpy\.int64\).*Python int"):
+        check_equal(np.int64(2995), 2995, call="n_star")
+    with pytest.raises(GradingFailure, match=r"Python bool"):
+        check_equal(np.bool_(True), True, call="gate")
+    with pytest.raises(GradingFailure, match=r"returned 2996; expected 2995$"):
+        check_equal(2996, 2995, call="n_star")
+    with pytest.raises(GradingFailure):
+        check_equal(True, 1, call="n")  # a bool is not an int answer
+    check_equal(2995, 2995, call="n_star")
+    check_equal(np.int64(3), 3, call="table column n", numpy_ok=True)  # where the notebook allows NumPy values
+    check_equal(np.bool_(False), False, call="x", numpy_ok=True)
+    check_equal(("a", 1), ("a", 1), call="pair")
+    with pytest.raises(GradingFailure):
+        check_equal(["a", 1], ("a", 1), call="pair")
+
+
+def test_hints_print_inputs_at_full_precision():
+    from grader.checks import check_close, describe_call
+
+    text = describe_call("f", (0.1 + 0.2, np.array([1, 2]), [1e-300, float("inf")], np.float32(0.5), (1,)),
+                         {"bins": 3})
+    assert text == ("f(0.30000000000000004, np.array([1, 2], dtype=np.int64), [1e-300, inf], np.float32(0.5), (1,), "
+                    "bins=3)")
+    long = np.random.default_rng(0).normal(size=100).tolist()
+    assert describe_call("g", (long,)) == "g([" + ", ".join(repr(float(v)) for v in long) + "])"
+    from grader.checks import GradingFailure
+
+    with pytest.raises(GradingFailure, match=r"returned 1\.0000000001; expected 1\.0 "):
+        check_close(1.0000000001, 1.0, call="h()", rel=1e-12)
+
+
+def test_a_fault_in_the_reference_is_a_grader_error_not_a_wrong_answer(built, monkeypatch):
+    import opsmath
+    from grader.runner import grade_notebook
+
+    real = opsmath.break_even_models
+
+    def broken(*args, **kwargs):
+        n = real(*args, **kwargs)
+        return None if n is None else n + 1
+
+    monkeypatch.setattr(opsmath, "break_even_models", broken)
+    results = grade_notebook("platform_roi", built.solutions / "platform_roi.ipynb")
+    lab = next(t for t in results["tests"] if "N* = 80" in t["name"])
+    assert lab["status"] == "grader-error" and lab["output"].startswith("internal grading error, not your answer")
+    # every other test that used the broken function: a grader error too (error carried forward recomputes N*
+    # through the reference's own toils, which disagrees with the broken N*), never a wrong answer
+    lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
+    assert len(lost) >= 4 and all(t["status"] == "grader-error" for t in lost), [(t["name"], t["status"]) for t in lost]
+    assert f"Internal grading error in {len(lost)} test(s)" in results["output"]

@@ -6,6 +6,8 @@ track_answer 2 (12 auto-graded points; the reflection is graded by hand).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,6 +18,9 @@ from grader.checks import check_close, check_equal, describe_call
 from grader.studentkit.drift_detective_kit import scenario_data
 from grader.suites.binning import admissible_psis, check_psi_any, own_psi
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+
+REFERENCE = SimpleNamespace(psi=opsmath.psi)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
 
 WORKED_E = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 WORKED_A = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
@@ -78,7 +83,7 @@ def check_from_samples(student, carry, train, live, bins: int, call: str) -> Non
     """psi_from_samples vs every admissible value, with error carried forward from the student's psi."""
     carry.check(lambda got, want: check_psi_any(got, want, call=call),
                 student.psi_from_samples(train, live, bins=bins), admissible_psis(train, live, bins),
-                recompute=lambda: own_psi(student, train, live, bins))
+                recompute=lambda who: own_psi(who, train, live, bins), student=student, reference=REFERENCE)
 
 
 @pytest.mark.question("psi_from_samples", points=1.5, carry_forward=("psi",))
@@ -141,7 +146,8 @@ def test_live_psi(submission, student, carry, track):
     data = scenario_data(track)
     carry.check(lambda got, want: check_close(got, want, call=f"live_psi on track {track.key}"),
                 submission.get("live_psi"), opsmath.psi_from_samples(data["train"], data["live"]),
-                recompute=lambda: own_psi(student, data["train"], data["live"]))
+                recompute=lambda who: own_psi(who, data["train"], data["live"]), student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("track_answer", points=1, carry_forward=("live_psi",))

@@ -169,7 +169,7 @@ def test_fingerprint_track_contracts(student, track):
     """Your track's extractor contracts"""
     for version, contract in extractor_contracts(track).items():
         check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
-                    call=f"schema_fingerprint(contract {version} of track {track.key})")
+                    call=f"schema_fingerprint(extractor_contracts(track)[{version!r}]) on track {track.key}")
 
 
 @pytest.mark.question("schema_fingerprint", points=1.5)
@@ -339,7 +339,8 @@ def test_feature_skew_track(student, track):
     """Your track: 1.0.0 snapshot vs 2.0.0 serving"""
     train, serving = feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0")
     _check_skew(student.feature_skew(train, serving), opsmath.feature_skew(train, serving),
-                call=f"feature_skew(1.0.0 snapshot, 2.0.0 serving) on track {track.key}")
+                call=f"feature_skew(feature_table(track, 'train', '1.0.0'), feature_table(track, 'serving', '2.0.0')) "
+                     f"on track {track.key}")
 
 
 # -- track answer -------------------------------------------------------------------------

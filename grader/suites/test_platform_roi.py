@@ -12,6 +12,7 @@ same numbers.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,13 @@ def _numbers(value: Any, size: int, what: str) -> np.ndarray:
     if not isinstance(value, np.ndarray) or value.shape != (size,) or value.dtype.kind not in "iuf":
         raise GradingFailure(f"{what} did not return {size} numbers")
     return value.astype(float)
+
+
+REFERENCE = SimpleNamespace(
+    manual_toil=lambda n, heterogeneity=1.0, **kw: opsmath.manual_toil(n, _model(heterogeneity=heterogeneity, **kw)),
+    platform_toil=lambda n, **kw: opsmath.platform_toil(n, _model(**kw)),
+)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
 
 
 def own_break_even(student, capex: float, hourly: float, h: float) -> int | None:
@@ -206,19 +214,22 @@ def test_break_even_lab_example(student, carry):
                "N* = 80 for $500k at $150/h, by hand and in opsmath")
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(500000, 150)"),
                 student.break_even_models(500_000, 150), 80,
-                recompute=lambda: own_break_even(student, 500_000, 150, 1.0))
+                recompute=lambda who: own_break_even(who, 500_000, 150, 1.0), student=student,
+                reference=REFERENCE)
     # a tie counts ("at least"): at N = 64 both sides are exactly $224,000 + $100·1472 h = $100·3712 h
     self_check(100 * (20 * 64 + 64 * 6 + 0.5 * 64**2) == 224_000 + 100 * (5 * 64 + 3 * 64 * 6)
                and opsmath.break_even_models(224_000, 100) == 64, "tie at N = 64 for $224k at $100/h")
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(224000, 100)"),
                 student.break_even_models(224_000, 100), 64,
-                recompute=lambda: own_break_even(student, 224_000, 100, 1.0))
+                recompute=lambda who: own_break_even(who, 224_000, 100, 1.0), student=student,
+                reference=REFERENCE)
     # a nearly homogeneous fleet breaks even only at about 450,000 models (the search must reach 1,000,000)
     far = opsmath.break_even_models(1_000_000, 150, _model(heterogeneity=1e-4))
     self_check(far is not None and far > 400_000, "N* > 400,000 for $1M at $150/h, h = 1e-4")
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(1000000, 150, heterogeneity=0.0001)"),
                 student.break_even_models(1_000_000, 150, heterogeneity=1e-4), far,
-                recompute=lambda: own_break_even(student, 1_000_000, 150, 1e-4))
+                recompute=lambda who: own_break_even(who, 1_000_000, 150, 1e-4), student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
@@ -227,7 +238,8 @@ def test_break_even_heterogeneous_fleet(student, carry):
     expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(750000, 180, heterogeneity=2.5)"),
                 student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
-                recompute=lambda: own_break_even(student, 750_000, 180, 2.5))
+                recompute=lambda who: own_break_even(who, 750_000, 180, 2.5), student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
@@ -237,7 +249,8 @@ def test_break_even_without_dependencies_small_capex(student, carry):
     self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(10000, 150, heterogeneity=0.0)"),
                 student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
-                recompute=lambda: own_break_even(student, 10_000, 150, 0.0))
+                recompute=lambda who: own_break_even(who, 10_000, 150, 0.0), student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
@@ -248,7 +261,8 @@ def test_break_even_never_pays_off(student, carry):
                "no N* for $60k at $300/h, h = 0")
     carry.check(lambda got, want: check_equal(got, want, call="break_even_models(60000, 300, heterogeneity=0.0)"),
                 student.break_even_models(60_000, 300, heterogeneity=0.0), None,
-                recompute=lambda: own_break_even(student, 60_000, 300, 0.0))
+                recompute=lambda who: own_break_even(who, 60_000, 300, 0.0), student=student,
+                reference=REFERENCE)
 
     def pays_off(got, want) -> None:
         if (got is None) != (want is None):
@@ -257,7 +271,8 @@ def test_break_even_never_pays_off(student, carry):
 
     carry.check(pays_off, student.break_even_models(60_000, 300, heterogeneity=1.0),
                 opsmath.break_even_models(60_000, 300, _model(heterogeneity=1.0)),
-                recompute=lambda: own_break_even(student, 60_000, 300, 1.0))
+                recompute=lambda who: own_break_even(who, 60_000, 300, 1.0), student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("break_even_models", points=1.5, carry_forward=TOILS)
@@ -269,7 +284,8 @@ def test_break_even_matches_reference(student, carry, decision):
     call = describe_call("break_even_models", (capex, hourly), {"heterogeneity": h})
     carry.check(lambda got, want: check_equal(got, want, call=call),
                 student.break_even_models(capex, hourly, heterogeneity=h), expected,
-                recompute=lambda: own_break_even(student, capex, hourly, h))
+                recompute=lambda who: own_break_even(who, capex, hourly, h), student=student,
+                reference=REFERENCE)
 
 
 # -- team_capacity_models -----------------------------------------------------------------
@@ -280,7 +296,9 @@ def test_team_capacity_lab_example(student, carry):
     self_check(by_hand[0] <= 4000 < by_hand[1] and opsmath.team_capacity_models(4000) == 67,
                "67 models fit in 4,000 h, by hand and in opsmath")
     carry.check(lambda got, want: check_equal(got, want, call="team_capacity_models(4000)"),
-                student.team_capacity_models(4000), 67, recompute=lambda: own_capacity(student, 4000, 1.0))
+                student.team_capacity_models(4000), 67, recompute=lambda who: own_capacity(who, 4000, 1.0),
+                student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
@@ -291,7 +309,8 @@ def test_team_capacity_edges(student, carry):
         call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
         carry.check(lambda got, want, call=call: check_equal(got, want, call=call),
                     student.team_capacity_models(cap, heterogeneity=h), expected,
-                    recompute=lambda cap=cap, h=h: own_capacity(student, cap, h))
+                    recompute=lambda who, cap=cap, h=h: own_capacity(who, cap, h),
+                    student=student, reference=REFERENCE)
 
 
 @st.composite
@@ -310,7 +329,8 @@ def test_team_capacity_matches_reference(student, carry, case):
     call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
     carry.check(lambda got, want: check_equal(got, want, call=call),
                 student.team_capacity_models(cap, heterogeneity=h), expected,
-                recompute=lambda: own_capacity(student, cap, h))
+                recompute=lambda who: own_capacity(who, cap, h), student=student,
+                reference=REFERENCE)
 
 
 # -- track answer -------------------------------------------------------------------------
@@ -325,7 +345,9 @@ def test_n_star(submission, student, carry, track):
     expected = opsmath.break_even_models(s.platform_capex, s.engineer_hourly_cost, _track_model(track))
     carry.check(lambda got, want: check_equal(got, want, call=f"n_star on track {track.key}"),
                 submission.get("n_star"), expected,
-                recompute=lambda: own_break_even(student, s.platform_capex, s.engineer_hourly_cost, s.heterogeneity))
+                recompute=lambda who: own_break_even(who, s.platform_capex, s.engineer_hourly_cost, s.heterogeneity),
+                student=student,
+                reference=REFERENCE)
 
 
 @pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
@@ -335,8 +357,8 @@ def test_roi_now(submission, student, carry, track):
     expected = opsmath.platform_roi(s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost, _track_model(track))
     carry.check(lambda got, want: check_close(got, want, call=f"roi_now on track {track.key}"),
                 submission.get("roi_now"), expected,
-                recompute=lambda: own_roi(student, s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost,
-                                          s.heterogeneity))
+                recompute=lambda who: own_roi(who, s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost,
+                                              s.heterogeneity), student=student, reference=REFERENCE)
 
 
 @pytest.mark.question("track_answer", points=1, carry_forward=("manual_toil",))
@@ -346,4 +368,5 @@ def test_max_manual_models(submission, student, carry, track):
     expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
     carry.check(lambda got, want: check_equal(got, want, call=f"max_manual_models on track {track.key}"),
                 submission.get("max_manual_models"), expected,
-                recompute=lambda: own_capacity(student, s.team_capacity_hours, s.heterogeneity))
+                recompute=lambda who: own_capacity(who, s.team_capacity_hours, s.heterogeneity), student=student,
+                reference=REFERENCE)

@@ -13,6 +13,7 @@ numerically minimised exact optimum; relative 1e-4 for current_cost_ratio.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -47,6 +48,10 @@ def _number(value, what: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise GradingFailure(f"{what} did not return a number")
     return float(value)
+
+
+REFERENCE = SimpleNamespace(staleness_cost=opsmath.staleness_cost, cost_rate=opsmath.cost_rate)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
 
 
 def own_cost_rate(student, T, C, Q, V, A0, lam):
@@ -166,11 +171,13 @@ def test_cost_rate_worked_example(student, carry):
     """Chapter example: daily retraining, and an array of intervals"""
     call = describe_call("cost_rate", (1.0, *WORKED))
     carry.check(lambda got, want: check_close(got, want, call=call), student.cost_rate(1.0, *WORKED),
-                opsmath.cost_rate(1.0, *WORKED), recompute=lambda: own_cost_rate(student, 1.0, *WORKED))
+                opsmath.cost_rate(1.0, *WORKED), recompute=lambda who: own_cost_rate(who, 1.0, *WORKED),
+                student=student, reference=REFERENCE)
     T = np.array([0.25, 1.0, 7.0, 90.0])
     carry.check(lambda got, want: check_array_close(got, want, call=describe_call("cost_rate", (T, *WORKED))),
                 student.cost_rate(T, *WORKED), opsmath.cost_rate(T, *WORKED),
-                recompute=lambda: own_cost_rate(student, T, *WORKED))
+                recompute=lambda who: own_cost_rate(who, T, *WORKED),
+                student=student, reference=REFERENCE)
 
 
 @pytest.mark.question("cost_rate", points=1, carry_forward=("staleness_cost",))
@@ -179,7 +186,8 @@ def test_cost_rate_matches_reference(student, carry, T, econ):
     """Random intervals and economics"""
     args = (T, *econ)
     carry.check(lambda got, want: check_close(got, want, call=describe_call("cost_rate", args)),
-                student.cost_rate(*args), opsmath.cost_rate(*args), recompute=lambda: own_cost_rate(student, *args))
+                student.cost_rate(*args), opsmath.cost_rate(*args), recompute=lambda who: own_cost_rate(who, *args),
+                student=student, reference=REFERENCE)
 
 
 @pytest.mark.question("cost_rate", points=0.5, carry_forward=("staleness_cost",))
@@ -189,7 +197,8 @@ def test_cost_rate_no_decay(student, carry):
         args = (T, 5000.0, 1e6, 0.5, 0.95, 0.0)
         carry.check(lambda got, want, args=args: check_close(got, want, call=describe_call("cost_rate", args)),
                     student.cost_rate(*args), opsmath.cost_rate(*args),
-                    recompute=lambda args=args: own_cost_rate(student, *args))
+                    recompute=lambda who, args=args: own_cost_rate(who, *args),
+                    student=student, reference=REFERENCE)
 
 
 # -- optimal_retrain_interval -------------------------------------------------------------
@@ -223,7 +232,8 @@ def test_exact_worked_example(student, carry):
     carry.check(lambda got, want: check_close(got, want, call=describe_call("exact_retrain_interval", WORKED),
                                               rel=REL_EXACT),
                 student.exact_retrain_interval(*WORKED), opsmath.exact_retrain_interval(*WORKED),
-                recompute=lambda: own_exact_interval(student, *WORKED))
+                recompute=lambda who: own_exact_interval(who, *WORKED),
+                student=student, reference=REFERENCE)
 
 
 def _econ_with_optimum(T_star: float, x: float = 0.5, Q: float = 1e6, V: float = 0.5, A0: float = 0.95):
@@ -242,7 +252,8 @@ def test_exact_matches_reference(student, carry, econ):
     carry.check(lambda got, want: check_close(got, want, call=describe_call("exact_retrain_interval", econ),
                                               rel=REL_EXACT),
                 student.exact_retrain_interval(*econ), opsmath.exact_retrain_interval(*econ),
-                recompute=lambda: own_exact_interval(student, *econ))
+                recompute=lambda who: own_exact_interval(who, *econ),
+                student=student, reference=REFERENCE)
 
 
 @pytest.mark.question("exact_optimum", points=1, carry_forward=("cost_rate",))
@@ -251,7 +262,8 @@ def test_track_t_exact(submission, student, carry, track):
     econ = economics_of(track)
     carry.check(lambda got, want: check_close(got, want, call=f"T_exact on track {track.key}", rel=REL_EXACT),
                 submission.get("T_exact"), opsmath.exact_retrain_interval(*econ),
-                recompute=lambda: own_exact_interval(student, *econ))
+                recompute=lambda who: own_exact_interval(who, *econ),
+                student=student, reference=REFERENCE)
 
 
 # -- threshold_interval -------------------------------------------------------------------

@@ -100,7 +100,7 @@ def check_table(got, expected: pd.DataFrame, *, call, columns=("n", "accuracy", 
             try:
                 _check_cell(col, value, ref, "")
             except GradingFailure:
-                _check_cell(col, value, ref, f"{_text(call)}, column {col!r} of slice {name!r}")
+                _check_cell(col, value, ref, f"{_text(call)}.loc[{name!r}, {col!r}]")
 
 
 def _check_cell(col: str, value, ref, where: str) -> None:
