@@ -19,6 +19,7 @@ __all__ = [
     "REL_CLOSED_FORM",
     "GraderError",
     "GradingFailure",
+    "WrongType",
     "check_close",
     "check_equal",
     "describe_call",
@@ -32,6 +33,10 @@ REL_CLOSED_FORM = 1e-6
 
 class GradingFailure(AssertionError):
     """A wrong answer; the message is safe to show to the student."""
+
+
+class WrongType(GradingFailure):
+    """The right value in the wrong type (``2995.0`` where the notebook asks for an ``int``)."""
 
 
 class GraderError(Exception):
@@ -152,8 +157,8 @@ def check_equal(got: Any, expected: Any, *, call: str, numpy_ok: bool = False) -
         if isinstance(got, allowed) and bool(got) == bool(expected):
             return
         if isinstance(got, (bool, np.bool_)) and bool(got) == bool(expected):
-            raise GradingFailure(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
-                                 f"bool: expected {_short(bool(expected))} (wrap the result in bool(...))")
+            raise WrongType(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
+                            f"bool: expected {_short(bool(expected))} (wrap the result in bool(...))")
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(bool(expected))}")
     if isinstance(expected, (int, np.integer)):
         allowed = (int, np.integer) if numpy_ok else (int,)
@@ -161,8 +166,8 @@ def check_equal(got: Any, expected: Any, *, call: str, numpy_ok: bool = False) -
             return
         number = _as_number(got)
         if number is not None and math.isfinite(number) and number == int(expected):
-            raise GradingFailure(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
-                                 f"int: expected {int(expected)!r} (return int(...), not a float or a NumPy number)")
+            raise WrongType(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
+                            f"int: expected {int(expected)!r} (return int(...), not a float or a NumPy number)")
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(int(expected))}")
     if isinstance(expected, str):
         ok = isinstance(got, str) and got == expected

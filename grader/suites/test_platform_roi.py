@@ -79,11 +79,12 @@ def fleets(draw):
 
 @st.composite
 def platform_decisions(draw):
-    """(capex $, hourly cost $/h, heterogeneity > 0): a realistic grid (N* < 1,000), and about one draw in four a
+    """(capex $, hourly cost $/h, heterogeneity > 0): a realistic grid (N* < 1,000), and about one draw in eight a
     nearly homogeneous fleet (h = 1e-3 or 1e-4: N* from about 30,000 to 450,000; h = 1e-5: None within 1,000,000)."""
     capex = draw(st.integers(0, 3000)) * 1000.0
     hourly = float(draw(st.integers(50, 400)))
-    heterogeneity = draw(st.integers(1, 20).map(lambda k: k / 4) | st.sampled_from([1e-3, 1e-4, 1e-5]))
+    k = draw(st.integers(1, 23))  # 20 grid values, and 3 in 23 draws a nearly homogeneous fleet
+    heterogeneity = k / 4 if k <= 20 else {21: 1e-3, 22: 1e-4, 23: 1e-5}[k]
     return capex, hourly, heterogeneity
 
 
@@ -119,7 +120,7 @@ def own_break_even(student, capex: float, hourly: float, h: float) -> int | None
 def own_capacity(student, capacity: float, h: float) -> int:
     """Models that fit by the notebook's rule (count upwards until the next one no longer fits), student's toil."""
     hi = 1
-    while hi <= 1_000_000:
+    while hi <= 2**17:  # 131,072 models: far beyond any tested capacity (at most 100,000 h, 20 h per model)
         n = np.arange(1, hi + 1)
         over = np.flatnonzero(_numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil") > capacity)
         if over.size:
