@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import pytest
 
 from grader.checks import GraderError, GradingFailure, WrongType
@@ -92,11 +91,12 @@ class CarryForward:
             pass  # the upstream work is wrong here
         else:
             raise original from None  # the upstream work is right here: the mistake is this answer's own
-        if not _same_nan(got, own):
-            try:
-                check(got, own)
-            except GradingFailure:
-                raise original from None
+        if not _finite(own):  # an upstream NaN or inf shows nothing about this answer: never carried forward
+            raise original from None
+        try:
+            check(got, own)
+        except GradingFailure:
+            raise original from None
         names = " and ".join(self.upstream)
         note = (f"full marks by error carried forward: the expected value depends on your {names}, and computed "
                 f"with yours this answer is right (the mistake upstream loses its own points). Against the "
@@ -105,17 +105,15 @@ class CarryForward:
             self._node.user_properties.append((ECF_PROPERTY, note))
 
 
-def _same_nan(got: Any, own: Any) -> bool:
-    """Whether ``got`` has NaN exactly where ``own`` has, and equals it elsewhere (NaN propagated from upstream)."""
+def _finite(value: Any) -> bool:
+    """False for a NaN or an infinity (or an array holding one); True for anything else."""
     try:
-        a = np.asarray(got, dtype=float)
-        b = np.asarray(own, dtype=float)
+        import numpy as np
+
+        array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        return False
-    if a.shape != b.shape or not np.isnan(b).any() or isinstance(got, (bool, np.bool_)):
-        return False
-    return bool(np.array_equal(np.isnan(a), np.isnan(b))
-                and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-9, atol=1e-12))
+        return True
+    return bool(np.all(np.isfinite(array)))
 
 
 @pytest.fixture

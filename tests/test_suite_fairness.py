@@ -104,8 +104,9 @@ def drift_status(psi_value):
         },
         "psi_no_smoothing_ecf": {
             "kind": "mistake",
-            "why": "psi without smoothing: only psi loses points, psi_from_samples is right given that psi",
-            "only": {"psi"},
+            "why": "psi without smoothing: psi loses points; psi_from_samples too, only where that psi gives NaN/inf "
+                   "(never carried forward); the track answers are right given that psi",
+            "only": {"psi", "psi_from_samples"},
             "replace": {"def psi(": '''def psi(expected, actual, eps=1e-4):
     e = np.asarray(expected, dtype=float)
     a = np.asarray(actual, dtype=float)
