@@ -106,7 +106,9 @@ class CarryForward:
 
 
 def _finite(value: Any) -> bool:
-    """False for a NaN or an infinity (or an array holding one); True for anything else."""
+    """False for a NaN or an infinity (or an array holding one); True for anything else (``None`` included)."""
+    if value is None or isinstance(value, (str, bytes, dict)):
+        return True
     try:
         import numpy as np
 

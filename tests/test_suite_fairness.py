@@ -473,3 +473,41 @@ def test_a_fault_in_the_reference_is_a_grader_error_not_a_wrong_answer(built, mo
     lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
     assert len(lost) >= 4 and all(t["status"] == "grader-error" for t in lost), [(t["name"], t["status"]) for t in lost]
     assert f"Internal grading error in {len(lost)} test(s)" in results["output"]
+
+
+def test_error_carried_forward_rules():
+    from types import SimpleNamespace
+
+    from grader.carry import CarryForward
+    from grader.checks import GraderError, GradingFailure, WrongType, check_close, check_equal
+
+    def carry():
+        return CarryForward(SimpleNamespace(user_properties=[]), ("upstream",))
+
+    def close(got, want):
+        check_close(got, want, call="f()")
+
+    c = carry()
+    c.check(close, 2.0, 2.0, recompute=lambda: 3.0)
+    assert c._node.user_properties == []  # right answers need no note
+    c.check(close, 3.0, 2.0, recompute=lambda: 3.0)  # right given the student's own upstream
+    assert "error carried forward" in c._node.user_properties[0][1]
+    with pytest.raises(GradingFailure):
+        carry().check(close, 4.0, 2.0, recompute=lambda: 3.0)  # wrong even given the upstream
+    with pytest.raises(GradingFailure):
+        carry().check(close, 3.0, 2.0, recompute=lambda: 2.0)  # the upstream is right: the mistake is here
+    with pytest.raises(GradingFailure):
+        carry().check(close, float("nan"), 2.0, recompute=lambda: float("nan"))  # a NaN upstream proves nothing
+    with pytest.raises(GradingFailure):
+        carry().check(close, 3.0, 2.0, recompute=lambda: 1 / 0)  # the upstream fails: nothing to carry
+    with pytest.raises(WrongType):  # a wrong type is this answer's own mistake
+        carry().check(lambda g, w: check_equal(g, w, call="n()"), 2.0, 2, recompute=lambda: 2)
+    c = carry()
+    c.check(lambda g, w: check_equal(g, w, call="n()"), None, 80, recompute=lambda: None)  # None is an answer
+    with pytest.raises(GradingFailure):
+        CarryForward(SimpleNamespace(user_properties=[]), ()).check(close, 3.0, 2.0, recompute=lambda: 3.0)
+    student, reference = SimpleNamespace(up=lambda: 3.0), SimpleNamespace(up=lambda: 2.5)
+    with pytest.raises(GraderError):  # the recomputation through the reference must give the reference's value
+        carry().check(close, 3.0, 2.0, recompute=lambda who: who.up(), student=student, reference=reference)
+    carry().check(close, 3.0, 2.0, recompute=lambda who: who.up(), student=student,
+                  reference=SimpleNamespace(up=lambda: 2.0))
