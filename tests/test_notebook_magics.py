@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
@@ -65,9 +66,14 @@ def _run_plain(code: str) -> dict:
 
 @pytest.fixture(scope="module")
 def shell():
+    """A real IPython shell; it replaces ``sys.modules["__main__"]`` and the display hook, restored afterwards (the
+    batch grader's process pool needs the real ``__main__`` to spawn workers later in the same session)."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    return InteractiveShell.instance()
+    saved = sys.modules["__main__"], sys.displayhook, sys.excepthook
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+    sys.modules["__main__"], sys.displayhook, sys.excepthook = saved
 
 
 SAFE_FOR_IPYTHON = [*PLAIN_CELLS, "%time v = 6 * 7\n", "%%time\nv = 6 * 7\nw = v % 5\n", "%%capture cap\nc = 3\n"]
