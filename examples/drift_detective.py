@@ -3,7 +3,10 @@
 VARIANTS = {
     "psi_no_smoothing": {
         "why": "PSI without empty-bin smoothing returns inf/NaN whenever a bin is empty: loses psi/empty-bins (1) "
-               "and psi_from_samples/random samples (1.5), whose live samples often leave a training bin empty.",
+               "and psi_from_samples/random samples (1.5), whose samples often leave a bin empty: an upstream NaN "
+               "or inf is never carried forward (it shows nothing about the binning), so the out-of-range and "
+               "degenerate check (1, constant training data leaves a bin empty) is lost too. Before the degenerate "
+               "cases were tested this variant lost 2.5.",
         "replace": {
             "def psi(": '''def psi(expected, actual, eps=1e-4):
     e = np.asarray(expected, dtype=float)
@@ -13,7 +16,7 @@ VARIANTS = {
     return float(np.sum((a - e) * np.log(a / e)))
 ''',
         },
-        "lost": 2.5,
+        "lost": 3.5,
     },
     "uniform_bins": {
         "why": "Equal-width instead of quantile bins: psi_from_samples disagrees with the reference on random "
@@ -90,5 +93,25 @@ print(f"{hw.device}: {monitor_budget_bytes:,.0f} bytes for the monitor -> at mos
 ''',
         },
         "lost": 1.5,
+    },
+    "no_interior_edge_case": {
+        "why": "The old literal recipe, inner = edges[1:-1] even when fewer than three edges remain: constant training "
+               "data gives a single bin and PSI 0 (the reference, and the notebook's text now, use the first edge "
+               "alone: below it | at or above it), and so does bins=1. Loses psi_from_samples/out of range and "
+               "degenerate (1); the random samples that draw bins=1 have no live value below the training minimum, "
+               "where the two readings differ.",
+        "replace": {
+            "def psi_from_samples(": '''def psi_from_samples(train, live, bins=10):
+    train = np.asarray(train, dtype=float)
+    live = np.asarray(live, dtype=float)
+    edges = np.unique(np.quantile(train, np.linspace(0, 1, bins + 1)))
+    inner = edges[1:-1]
+    n_bins = max(len(edges) - 1, 1)
+    train_counts = np.bincount(np.searchsorted(inner, train, side="right"), minlength=n_bins)
+    live_counts = np.bincount(np.searchsorted(inner, live, side="right"), minlength=n_bins)
+    return psi(train_counts, live_counts)
+''',
+        },
+        "lost": 1,
     },
 }

@@ -25,11 +25,11 @@ VARIANTS = {
     },
     "natural_log": {
         "why": "np.log instead of np.log2 in both toils (the chapter's figure uses ln): every manual_toil (3) and "
-               "platform_toil (2) check fails, N* moves (lab example 1, h = 2.5 0.5, h = 0 cheap platform 0.5, "
-               "random decisions 1.5), the team capacities move (4,000 h gives 68, 3,712 h gives 65: 2) and all "
-               "three track answers are wrong (3). Even the never-pays-off check (0.5) fails: with ln the h = 0 "
-               "saving 15N - 2N ln N peaks near 1,330 h/yr instead of 192 h/yr, so $60k at $300/h breaks even at "
-               "N = 23. Only the prediction (1) survives.",
+               "platform_toil (2) check fails. N*, the team capacities and the three track answers all move too "
+               "(with ln the h = 0 saving 15N - 2N ln N peaks near 1,330 h/yr, so even the never-pays-off case "
+               "breaks even at N = 23), but each is right given the student's own toils, so break_even_models (4), "
+               "team_capacity_models (2) and track_answer (3) keep their points by error carried forward (they "
+               "cost 9 more points before).",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):
@@ -44,14 +44,15 @@ VARIANTS = {
     return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
 ''',
         },
-        "lost": 14,
+        "lost": 5,
     },
     "heterogeneity_everywhere": {
         "why": "Heterogeneity multiplies the whole manual toil instead of the N² term only: checks at h = 1 pass, "
-               "but manual_toil/random coefficients (1.5), break_even h = 2.5 (0.5), h = 0 cheap platform (0.5, "
-               "the manual toil vanishes so it returns None), break_even random decisions (1.5), team capacity "
-               "random (1) and the three edge_guardian answers (h = 2: 3) fail. The never-pays-off check (h = 0) "
-               "still returns None and the capacity edge cases are at h = 1 or give 0 anyway.",
+               "manual_toil/random coefficients (1.5) fails. With h = 0 the toil vanishes, so the solution's "
+               "team_capacity_models (doubling until the toil exceeds the capacity) runs out of memory on a random "
+               "capacity at h = 0 (1). Everything else that depends on manual_toil (break-even at h = 2.5 and h = 0, "
+               "random decisions, the three edge_guardian answers at h = 2) is right given the student's own toil "
+               "and keeps its points by error carried forward (5.5 more points were lost before).",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):
@@ -60,7 +61,7 @@ VARIANTS = {
     return heterogeneity * (alert_hours * n + deploy_hours * n_log_n + dependency_hours * n**2)
 ''',
         },
-        "lost": 8,
+        "lost": 2.5,
     },
     "capex_only": {
         "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "
@@ -100,5 +101,21 @@ print(f"{dep.model} update to {dep.fleet_devices:,} devices: {update_terabytes:,
 ''',
         },
         "lost": 2.25,
+    },
+    "per_pair": {
+        "why": "c read as hours per pair of models, N(N-1)/2 pairs, instead of the notebook's c N²: the dependency "
+               "term halves and loses its linear part. Every manual_toil check fails (3); break_even_models, "
+               "team_capacity_models and the track answers are computed with the student's own manual_toil and "
+               "keep their points by error carried forward (before that, this one mistake cost 11 of 15).",
+        "replace": {
+            "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
+                heterogeneity=1.0):
+    n = np.asarray(n, dtype=float)
+    n_log_n = np.where(n > 0, n * np.log2(np.maximum(n, 1.0)), 0.0)
+    pairs = n * (n - 1) / 2
+    return alert_hours * n + deploy_hours * n_log_n + heterogeneity * dependency_hours * pairs
+''',
+        },
+        "lost": 3,
     },
 }

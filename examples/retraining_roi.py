@@ -29,7 +29,8 @@ VARIANTS = {
     "staleness_no_limit": {
         "why": "The closed form typed in as written, without handling λ → 0: NaN (0/0) at lam = 0 and cancellation "
                "garbage at lam = 1e-9/1e-12. Loses staleness_cost/no decay (1) and tiny decay (1), and "
-               "cost_rate/no decay (0.5), which calls it; ordinary inputs (λT ≥ 2e-4) and all track answers pass.",
+               "cost_rate/no decay (0.5), which calls it: a NaN from upstream is never carried forward, since it "
+               "shows nothing about cost_rate; ordinary inputs (λT ≥ 2e-4) and all track answers pass.",
         "replace": {
             "def staleness_cost(": '''def staleness_cost(T, Q, V, A0, lam):
     T = np.asarray(T, dtype=float)
@@ -41,15 +42,16 @@ VARIANTS = {
     },
     "cost_rate_not_per_day": {
         "why": "cost_rate returns the cost of one whole cycle, S(T) + C, without dividing by T: loses all of "
-               "cost_rate (2); that curve only grows with T, so the minimiser ends at its lower bound and "
-               "exact_optimum is lost (2: worked example, random economics, T_exact); current_cost_ratio (1) and "
-               "cheaper_policy (1, now \"daily\") are wrong too. 18 - 6 = 12.",
+               "cost_rate (2). That curve only grows with T, so the minimiser ends at its lower bound (1e-3 days), "
+               "and current_cost_ratio and cheaper_policy (now \"daily\") change too; but each is right given the "
+               "student's own cost_rate, so exact_optimum (2), current_cost_ratio (1) and cheaper_policy (1) keep "
+               "their points by error carried forward (they cost 6 points before).",
         "replace": {
             "def cost_rate(": '''def cost_rate(T, C, Q, V, A0, lam):
     return staleness_cost(T, Q, V, A0, lam) + C
 ''',
         },
-        "lost": 6,
+        "lost": 2,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",

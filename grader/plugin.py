@@ -169,7 +169,9 @@ class Submission:
         try:
             value = self.sandbox.call(name, *args, **kwargs)
         except StudentError as exc:
-            raise StudentCallFailed(f"{type(exc).__name__}: {exc}") from None
+            from grader.checks import describe_call
+
+            raise StudentCallFailed(f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {exc}") from None
         reason = self.tainted(name)  # the call itself may have tried something
         if reason:
             raise ForbiddenAccess(reason)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from grader.checks import GradingFailure
+from grader.checks import GraderError, GradingFailure
 from grader.results import RESULTS_SCHEMA_VERSION, write_results, zero_results_for
 
 __all__ = [
@@ -56,6 +56,8 @@ def _message(excinfo: Any) -> str:
         exc = exc.exceptions[0]
     from grader.plugin import ForbiddenAccess, StudentCallFailed
 
+    if _is_grader_error(excinfo):
+        return f"internal grading error, not your answer: the course staff will look at it ({str(exc)[:300]})"
     if isinstance(exc, (GradingFailure, StudentCallFailed, ForbiddenAccess)):
         return str(exc)
     if isinstance(exc, pytest.fail.Exception):
@@ -65,6 +67,19 @@ def _message(excinfo: Any) -> str:
     if isinstance(exc, AssertionError):
         return str(exc).split("\nassert ")[0] or "wrong answer"
     return f"the answer could not be checked ({type(exc).__name__}: {str(exc)[:300]})"
+
+
+def _is_grader_error(excinfo: Any) -> bool:
+    """A fault of the suite or the reference: :class:`GraderError`, or any exception that is not a test outcome."""
+    if excinfo is None:
+        return False
+    exc = excinfo.value
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, GraderError):
+        return True
+    outcomes = (AssertionError, pytest.fail.Exception, pytest.skip.Exception, KeyboardInterrupt, SystemExit)
+    return not isinstance(exc, outcomes)
 
 
 class Collector:
@@ -89,6 +104,7 @@ class Collector:
                 "visible": bool(marker.kwargs.get("visible", False)),
                 "property": hasattr(getattr(item, "function", None), "hypothesis"),
                 "passed": False,
+                "grader_error": False,
                 "message": "not run",
                 "seconds": 0.0,
             }
@@ -102,9 +118,11 @@ class Collector:
             return
         entry["seconds"] += call.duration
         if report.when == "call" and report.passed:
-            entry.update(passed=True, message="")
+            notes = [text for key, text in item.user_properties if key == "carried_forward"]
+            entry.update(passed=True, message=notes[0] if notes else "")
         elif report.failed or report.skipped:
-            entry.update(passed=False, message=_message(call.excinfo) or report.outcome)
+            entry.update(passed=False, message=_message(call.excinfo) or report.outcome,
+                         grader_error=entry["grader_error"] or _is_grader_error(call.excinfo))
 
 
 def question_points(results: dict[str, Any]) -> OrderedDict[str, tuple[float, float]]:
@@ -154,6 +172,10 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
     public = dict(info.get("public_checks") or {})
     notes = _submission_notes(collector)
+    broken = [e["name"] for e in collector.items.values() if e["grader_error"]]
+    if broken:
+        notes.append(f"Internal grading error in {len(broken)} test(s) ({', '.join(broken)}): a fault of the grader, "
+                     "not of this submission; the course staff will regrade.")
     tests = []
     for entry in collector.items.values():
         score = entry["max_score"] if entry["passed"] else 0.0
@@ -162,7 +184,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
             "question": entry["question"],
             "score": score,
             "max_score": entry["max_score"],
-            "status": "passed" if entry["passed"] else "failed",
+            "status": "passed" if entry["passed"] else ("grader-error" if entry["grader_error"] else "failed"),
             "output": entry["message"],
             "visibility": "visible" if entry["visible"] else "after_published",
         })

@@ -243,8 +243,12 @@ def bin_counts(values: ArrayLike, edges: ArrayLike) -> NDArray[np.int64]:
     Bin ``i`` holds ``edges[i] <= x < edges[i+1]`` for interior bins; values
     below ``edges[1]`` land in the first bin and values at or above
     ``edges[-2]`` in the last, so live data outside the training range is
-    never dropped. With a single distinct edge (constant training data) there
-    are two bins: below that value, and at or above it.
+    never dropped. With fewer than three edges there is no interior edge and
+    the first edge alone splits the values: two bins, below ``edges[0]`` and
+    at or above it. That covers constant training data (a single distinct
+    edge: live data that moved below the constant is seen) and ``bins=1``
+    (edges ``[min, max]``: live values below the training minimum are seen).
+    The notebooks (drift_detective, ensemble_lockdown) state the same rule.
     """
     x = as_sample(values, "values")
     e = np.asarray(edges, dtype=float)

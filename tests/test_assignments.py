@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -121,3 +122,26 @@ def test_build_is_deterministic(tmp_path):
         return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_failing_hints_of_the_variants_replay_on_the_reference(gradebooks, name):
+    """Every value hint of a bundled wrong variant shows a call that, run on the reference, gives the shown expected."""
+    from hint_replay import is_call, parse, replay, same
+
+    replayed, other = 0, []
+    for variant in load_variants(name):
+        for test in gradebooks[name]["results"][variant]["tests"]:
+            if test["score"] >= test["max_score"]:
+                continue
+            hint = parse(test["output"])
+            if hint is None or not is_call(name, hint["call"]):
+                other.append(test["output"][:120])
+                continue
+            value, expected = replay(name, hint)
+            assert same(value, expected), f"{variant}: {test['output'][:400]} -> the reference gives {value!r}"
+            replayed += 1
+    # the rest name a track answer ("T_sqrt on track ..."), a notebook variable, or a call whose answer has the wrong
+    # structure (no dict, a missing column: nothing to compare)
+    assert all(" on track " in o or o.startswith("PREDICTION") or re.match(r"^\w+\(", o) for o in other), other
+    assert replayed >= 1

@@ -44,7 +44,39 @@ def test_numpy_and_pandas_roundtrip():
     df = pd.DataFrame({"n": [3, 4], "accuracy": [0.5, 0.75]}, index=pd.Index(["a", "b"], name="slice"))
     back = roundtrip(df)
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
-    assert roundtrip(np.float32(0.5)) == 0.5 and roundtrip(np.int64(7)) == 7 and roundtrip(np.bool_(True)) is True
+    assert roundtrip(np.float32(0.5)) == 0.5 and roundtrip(np.int64(7)) == 7 and roundtrip(np.bool_(True))
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-2**62, 2**62) | st.floats() | st.text(max_size=5)
+    | st.builds(np.float64, st.floats()) | st.builds(np.int64, st.integers(-2**62, 2**62))
+    | st.builds(np.bool_, st.booleans()) | st.builds(np.float32, st.floats(width=32)),
+    lambda inner: st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple),
+    max_leaves=12,
+))
+@settings(max_examples=100, derandomize=True, deadline=None)
+def test_types_survive_the_boundary(value):
+    """Tuples stay tuples, NumPy scalars keep their exact type, Python numbers stay Python numbers."""
+    got = roundtrip(value)
+
+    def same(a, b):
+        assert type(a) is type(b), (a, b)
+        if isinstance(a, (list, tuple)):
+            assert len(a) == len(b)
+            for x, y in zip(a, b, strict=True):
+                same(x, y)
+        elif isinstance(a, (float, np.floating)) and math.isnan(a):
+            assert math.isnan(b)
+        else:
+            assert a == b
+
+    same(value, got)
+
+
+def test_numpy_scalar_tags_build_only_listed_types():
+    assert from_plain({"__np__": "object", "v": 3}) == 3 and type(from_plain({"__np__": "object", "v": 3})) is int
+    assert from_plain({"__np__": "float64", "v": "x"}) == "x"
+    assert type(from_plain({"__np__": "int64", "v": 3})) is np.int64
 
 
 def test_unknown_objects_become_opaque_and_never_compare_equal_to_numbers():

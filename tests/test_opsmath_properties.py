@@ -740,3 +740,38 @@ def test_track_scenario_makes_each_question_meaningful(key: str) -> None:
     assert s.target_slice in {name for name, *_ in s.slices}
     json.dumps(om.track_constants(key))
     assert om.track_constants(key)["scenario"]["seed"] == s.seed
+
+
+# -- degenerate bins, as the drift_detective notebook states them (issue 12) ---------------------------
+def test_psi_from_samples_one_bin_splits_at_the_training_minimum() -> None:
+    """``bins=1``: edges [min, max], fewer than three, so the first edge splits: below min | at or above min."""
+    train = [0.0, 1.0, 2.0, 3.0]
+    assert om.bin_edges(train, 1).tolist() == [0.0, 3.0]
+    assert om.bin_counts([-50.0, 1.5, 99.0], om.bin_edges(train, 1)).tolist() == [1, 2]
+    assert om.psi_from_samples(train, [1.5, 99.0, 0.0], bins=1) == 0.0  # nothing below the minimum
+    # train (0, 4) vs live (1, 2), eps = 1e-4: p = [1e-4, 1]/1.0001, q = [1/3, 2/3]
+    p = np.array([1e-4, 1.0]) / 1.0001
+    q = np.array([1 / 3, 2 / 3])
+    by_hand = float(np.sum((q - p) * np.log(q / p)))
+    assert om.psi_from_samples(train, [-50.0, 1.5, 99.0], bins=1) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_psi_from_samples_constant_training_data_two_bins_by_hand() -> None:
+    """Constant training data: one distinct edge c, bins "below c" and "at or above c"."""
+    edges = om.bin_edges([2.0] * 5, 10)
+    assert edges.tolist() == [2.0]
+    assert om.bin_counts([1.0, 2.0, 3.0, 1.5], edges).tolist() == [2, 2]
+    # train (0, 5) vs live (3, 1), eps = 1e-4: p = [1e-4, 1]/1.0001, q = [0.75, 0.25]
+    p = np.array([1e-4, 1.0]) / 1.0001
+    q = np.array([0.75, 0.25])
+    by_hand = float(np.sum((q - p) * np.log(q / p)))
+    assert om.psi_from_samples([2.0] * 5, [1.0, 1.5, 0.5, 2.0], bins=10) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_psi_from_samples_tied_interior_edges_merge() -> None:
+    """Quantile edges that coincide (heavy ties) merge: [0, 0, 0, 0, 1] in 4 bins gives edges [0, 1], one bin."""
+    edges = om.bin_edges([0.0, 0.0, 0.0, 0.0, 1.0], 4)
+    assert edges.tolist() == [0.0, 1.0]
+    edges = om.bin_edges([0.0, 0.0, 0.0, 1.0, 2.0, 3.0], 4)  # quantiles 0, 0, 0.5, 1.75, 3
+    assert edges.tolist() == [0.0, 0.5, 1.75, 3.0]
+    assert om.bin_counts([0.0, 0.0, 0.0, 1.0, 2.0, 3.0], edges).tolist() == [3, 1, 2]

@@ -1,8 +1,13 @@
 """JSON encoding of call arguments and results crossing the sandbox boundary.
 
 Only plain data crosses: ``None``, booleans, numbers (NaN and ±inf included),
-strings, lists, string-keyed dicts, NumPy arrays and scalars, pandas
-DataFrames and Series, and dataclasses (as dicts). Anything else is encoded
+strings, lists, tuples, string-keyed dicts, NumPy arrays and scalars, pandas
+DataFrames and Series, and dataclasses (as dicts). Types survive the trip: a
+tuple comes back a tuple (``{"__tuple__": [...]}``) and a NumPy scalar the
+same NumPy scalar type (``{"__np__": "float64", "v": ...}``, for the dtypes in
+:data:`NUMPY_SCALARS` only), so a hidden test can require exactly the type the
+notebook asks for (a Python ``int``, not ``2995.0`` or ``np.int64(2995)``).
+Anything else is encoded
 as an opaque ``{"__opaque__": type name, "repr": ...}`` marker which the
 parent decodes to :class:`Opaque`, so a student object with a rigged
 ``__eq__`` can never reach a comparison in the trusted process.
@@ -16,6 +21,10 @@ import math
 from typing import Any
 
 MAX_MESSAGE_BYTES = 16 * 2**20
+NUMPY_SCALARS = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
+})
+"""NumPy scalar types carried as themselves (others become the Python number)."""
 
 
 class Opaque:
@@ -49,12 +58,8 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
     """Convert ``value`` to JSON-ready plain data (used on both sides)."""
     if _depth > 50:
         return {"__opaque__": "too deep", "repr": ""}
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or type(value) in (bool, str):
         return value
-    if isinstance(value, int):
-        return value if type(value) in (int, bool) else int(value)
-    if isinstance(value, float):
-        return _float(float(value))
     mod = type(value).__module__.split(".")[0]
     if mod == "numpy":
         import numpy as np
@@ -66,14 +71,20 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
                 return {"__ndarray__": items, "shape": list(value.shape), "kind": kind}
             return {"__ndarray__": [to_plain(v, _depth + 1) for v in value.ravel().tolist()],
                     "shape": list(value.shape), "kind": "O"}
-        if isinstance(value, np.bool_):
-            return bool(value)
-        if isinstance(value, np.integer):
-            return int(value)
-        if isinstance(value, np.floating):
-            return _float(float(value))
         if isinstance(value, np.str_):
             return str(value)
+        if isinstance(value, (np.bool_, np.integer, np.floating)):
+            name = value.dtype.name
+            plain = value.item() if not isinstance(value, np.floating) else _float(float(value))
+            if isinstance(value, np.longdouble) or name not in NUMPY_SCALARS:
+                return plain
+            return {"__np__": name, "v": plain}
+    if isinstance(value, (bool, str)):  # subclasses: the plain value
+        return bool(value) if isinstance(value, bool) else str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _float(float(value))
     if mod == "pandas":
         import pandas as pd
 
@@ -89,7 +100,9 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
                 "index": [to_plain(v, _depth + 1) for v in value.index.tolist()],
                 "name": to_plain(value.name, _depth + 1),
             }
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_plain(v, _depth + 1) for v in value]}
+    if isinstance(value, list):
         return [to_plain(v, _depth + 1) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": {k: to_plain(v, _depth + 1) for k, v in value.items()}}
@@ -110,6 +123,16 @@ def from_plain(data: Any) -> Any:
         return data
     if "__float__" in data:
         return float(data["__float__"])
+    if "__tuple__" in data and isinstance(data["__tuple__"], list):
+        return tuple(from_plain(v) for v in data["__tuple__"])
+    if "__np__" in data:
+        value = from_plain(data.get("v"))
+        name = str(data["__np__"])
+        if name in NUMPY_SCALARS and isinstance(value, (bool, int, float)):
+            import numpy as np
+
+            return np.dtype(name).type(value)
+        return value
     if "__dict__" in data:
         return {str(k): from_plain(v) for k, v in data["__dict__"].items()}
     if "__ndarray__" in data:

@@ -6,6 +6,8 @@ track_answer 2 (12 auto-graded points; the reflection is graded by hand).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -14,7 +16,11 @@ from hypothesis import strategies as st
 import opsmath
 from grader.checks import check_close, check_equal, describe_call
 from grader.studentkit.drift_detective_kit import scenario_data
+from grader.suites.binning import admissible_psis, check_psi_any, own_psi
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+
+REFERENCE = SimpleNamespace(psi=opsmath.psi)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
 
 WORKED_E = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 WORKED_A = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
@@ -68,33 +74,52 @@ def test_psi_smooths_empty_bins(student, pair):
 
 
 # -- psi_from_samples ---------------------------------------------------------------------
-samples = st.lists(st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), min_size=10, max_size=60)
+# values on a 0.001 grid in [-1000, 1000]: a value is either exactly on a quantile edge (a tie, accepted on either
+# side: np.quantile and np.percentile differ in the last bit) or far from every edge
+samples = st.lists(st.integers(-10**6, 10**6).map(lambda k: k / 1000), min_size=10, max_size=60)
 
 
-@pytest.mark.question("psi_from_samples", points=1.5)
-@given(samples, samples, st.integers(2, 12))
-def test_psi_from_samples_matches_reference(student, train, live, bins):
-    """Quantile bins learned on the training sample"""
-    call = describe_call("psi_from_samples", (train, live), {"bins": bins})
-    check_close(student.psi_from_samples(train, live, bins=bins), opsmath.psi_from_samples(train, live, bins=bins),
-                call=call, abs_=1e-9)
+def check_from_samples(student, carry, train, live, bins: int, call: str) -> None:
+    """psi_from_samples vs every admissible value, with error carried forward from the student's psi."""
+    carry.check(lambda got, want: check_psi_any(got, want, call=call),
+                student.psi_from_samples(train, live, bins=bins), admissible_psis(train, live, bins),
+                recompute=lambda who: own_psi(who, train, live, bins), student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("psi_from_samples", points=1)
-def test_psi_from_samples_out_of_range(student):
-    """Live values outside the training range land in the end bins"""
+@pytest.mark.question("psi_from_samples", points=1.5, carry_forward=("psi",))
+@given(samples, samples, st.integers(1, 12))
+def test_psi_from_samples_matches_reference(student, carry, train, live, bins):
+    """Quantile bins learned on the training sample (a value exactly on an edge may fall on either side)"""
+    check_from_samples(student, carry, train, live, bins, describe_call("psi_from_samples", (train, live),
+                                                                        {"bins": bins}))
+
+
+@pytest.mark.question("psi_from_samples", points=1, carry_forward=("psi",))
+def test_psi_from_samples_out_of_range(student, carry):
+    """Live values outside the training range land in the end bins; constant data, tied edges and one bin"""
     rng = np.random.default_rng(7)
     train = rng.normal(0, 1, 400).tolist()
     live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)]).tolist()
-    check_close(student.psi_from_samples(train, live), opsmath.psi_from_samples(train, live),
-                call="psi_from_samples(train, live) with live values far outside the training range")
+    check_from_samples(student, carry, train, live, 10,
+                       "rng = np.random.default_rng(7); train = rng.normal(0, 1, 400).tolist(); "
+                       "live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)])"
+                       ".tolist(); psi_from_samples(train, live)")
+    cases = (
+        ([2.5] * 30, [1.0] * 10 + [2.5] * 10 + [4.0] * 10, 10),  # constant training data: below c | at or above c
+        ([0.0] * 12 + [1.0, 2.0, 3.0, 4.0], [0.0, 0.5, 1.5, 2.5, 3.5, 4.5] * 3, 4),  # tied interior quantile edges
+        ([0.0, 1.0, 2.0, 3.0], [-5.0, 1.5, 9.0], 1),  # one bin: edges [min, max], split at the minimum
+    )
+    for train, live, bins in cases:
+        check_from_samples(student, carry, train, live, bins,
+                           describe_call("psi_from_samples", (train, live), {"bins": bins}))
 
 
 @pytest.mark.question("psi_from_samples", points=0.5)
 def test_psi_from_samples_identical(student):
     """Identical samples give zero"""
     x = np.linspace(-3, 3, 500).tolist()
-    check_close(student.psi_from_samples(x, x), 0.0, call="psi_from_samples(x, x)", abs_=1e-12)
+    check_close(student.psi_from_samples(x, x), 0.0, abs_=1e-12,
+                call="x = np.linspace(-3, 3, 500).tolist(); psi_from_samples(x, x)")
 
 
 # -- drift_status -------------------------------------------------------------------------
@@ -115,20 +140,24 @@ def test_drift_status_boundaries(student):
 
 
 # -- track answer -------------------------------------------------------------------------
-@pytest.mark.question("track_answer", points=1)
-def test_live_psi(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("psi",))
+def test_live_psi(submission, student, carry, track):
     """live_psi for your track"""
     data = scenario_data(track)
-    check_close(submission.get("live_psi"), opsmath.psi_from_samples(data["train"], data["live"]),
-                call=f"live_psi on track {track.key}")
+    carry.check(lambda got, want: check_close(got, want, call=f"live_psi on track {track.key}"),
+                submission.get("live_psi"), opsmath.psi_from_samples(data["train"], data["live"]),
+                recompute=lambda who: own_psi(who, data["train"], data["live"]), student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_live_status(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("live_psi",))
+def test_live_status(submission, carry, track):
     """live_status for your track"""
     data = scenario_data(track)
     expected = opsmath.drift_status(opsmath.psi_from_samples(data["train"], data["live"]))
-    check_equal(submission.get("live_status"), expected, call=f"live_status on track {track.key}")
+    carry.check(lambda got, want: check_equal(got, want, call=f"live_status on track {track.key}"),
+                submission.get("live_status"), expected,
+                recompute=lambda: opsmath.drift_status(submission.get("live_psi")))
 
 
 # -- monitor_memory (hardware in the loop) ------------------------------------------------

@@ -12,6 +12,7 @@ same numbers.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.checks import GradingFailure, check_close, check_equal, describe_call, self_check, self_check_close
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
@@ -43,7 +44,7 @@ def check_array_close(got: Any, expected: np.ndarray, *, call: str, rel: float =
     bad = ~np.isclose(got, expected, rtol=rel, atol=abs_)
     if np.any(bad) or np.any(np.isnan(got)):
         i = int(np.flatnonzero(bad | np.isnan(got))[0])
-        raise GradingFailure(f"{call}: element {i} is {got[i]:.10g}; expected {expected[i]:.10g}")
+        raise GradingFailure(f"{call}: element {i} is {float(got[i])!r}; expected {float(expected[i])!r}")
 
 
 # -- strategies ---------------------------------------------------------------------------
@@ -78,11 +79,80 @@ def fleets(draw):
 
 @st.composite
 def platform_decisions(draw):
-    """(capex $, hourly cost $/h, heterogeneity > 0) on a realistic grid (N* < 1,000 on this grid)."""
+    """(capex $, hourly cost $/h, heterogeneity > 0): a realistic grid (N* < 1,000), and about one draw in eight a
+    nearly homogeneous fleet (h = 1e-3 or 1e-4: N* from about 30,000 to 450,000; h = 1e-5: None within 1,000,000)."""
     capex = draw(st.integers(0, 3000)) * 1000.0
     hourly = float(draw(st.integers(50, 400)))
-    heterogeneity = draw(st.integers(1, 20)) / 4
+    k = draw(st.integers(1, 23))  # 20 grid values, and 3 in 23 draws a nearly homogeneous fleet
+    heterogeneity = k / 4 if k <= 20 else {21: 1e-3, 22: 1e-4, 23: 1e-5}[k]
     return capex, hourly, heterogeneity
+
+
+# -- error carried forward: the expected values recomputed through the student's own toil functions ---------
+def _numbers(value: Any, size: int, what: str) -> np.ndarray:
+    """The student's toil array as floats, or a GradingFailure."""
+    if isinstance(value, list):
+        value = np.asarray(value, dtype=object)
+    if not isinstance(value, np.ndarray) or value.shape != (size,) or value.dtype.kind not in "iuf":
+        raise GradingFailure(f"{what} did not return {size} numbers")
+    return value.astype(float)
+
+
+REFERENCE = SimpleNamespace(
+    manual_toil=lambda n, heterogeneity=1.0, **kw: opsmath.manual_toil(n, _model(heterogeneity=heterogeneity, **kw)),
+    platform_toil=lambda n, **kw: opsmath.platform_toil(n, _model(**kw)),
+)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
+
+
+def own_break_even(student, capex: float, hourly: float, h: float) -> int | None:
+    """N* by the notebook's rule (smallest N in 1..1,000,000 with manual ≥ platform cost), with the student's toils.
+
+    N = 1..1,000 are all evaluated; beyond, the toils are evaluated on about 2,000 log-spaced fleet sizes and then at
+    every N between the last one below break-even and the first one at or above it (a crossing narrower than 0.7 %
+    of N would be missed: then no error is carried forward, nothing is taken away). Sending a million values
+    through the sandbox for every example cost seconds.
+    """
+    def first_hit(n: np.ndarray) -> int | None:
+        manual = _numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil")
+        platform = _numbers(student.platform_toil(n), n.size, "platform_toil")
+        hits = np.flatnonzero(hourly * manual >= capex + hourly * platform)
+        return int(hits[0]) if hits.size else None
+
+    small = np.arange(1, 1_001)
+    i = first_hit(small)
+    if i is not None:
+        return int(small[i])
+    coarse = np.unique(np.geomspace(1_000, 1_000_000, 2_000).astype(np.int64))
+    i = first_hit(coarse)
+    if i is None:
+        return None
+    fine = np.arange(coarse[i - 1] + 1 if i else 1_001, coarse[i] + 1)
+    j = first_hit(fine)
+    return None if j is None else int(fine[j])
+
+
+def own_capacity(student, capacity: float, h: float) -> int:
+    """Models that fit by the notebook's rule (count upwards until the next one no longer fits), student's toil."""
+    hi = 1
+    while hi <= 2**17:  # 131,072 models: far beyond any tested capacity (at most 100,000 h, 20 h per model)
+        n = np.arange(1, hi + 1)
+        over = np.flatnonzero(_numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil") > capacity)
+        if over.size:
+            return int(over[0])
+        hi *= 16
+    raise GradingFailure("manual_toil never exceeds the capacity")
+
+
+def own_roi(student, fleet: float, capex: float, hourly: float, h: float) -> float:
+    """ROI at today's fleet with the student's toils."""
+    manual = student.manual_toil(fleet, heterogeneity=h)
+    platform = student.platform_toil(fleet)
+    for value, what in ((manual, "manual_toil"), (platform, "platform_toil")):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating,
+                                                                         np.ndarray)):
+            raise GradingFailure(f"{what} did not return a number")
+    return float(hourly * manual - (capex + hourly * platform))
 
 
 def _compare_toil(got: Any, expected: Any, call: str) -> None:
@@ -99,7 +169,7 @@ def test_manual_toil_lab_model(student):
     """Lab model 20N + N log2 N + 0.5 N² at N = 80 and N = 50"""
     for n in (80, 50):
         by_hand = 20 * n + n * math.log2(n) + 0.5 * n * n
-        check_close(by_hand, opsmath.manual_toil(n), call="(suite self-check)")
+        self_check_close(by_hand, opsmath.manual_toil(n), f"manual_toil({n}) by hand vs opsmath")
         check_close(student.manual_toil(n), by_hand, call=describe_call("manual_toil", (n,)))
 
 
@@ -124,7 +194,7 @@ def test_manual_toil_matches_reference(student, n, params):
 def test_platform_toil_lab_model(student):
     """Lab platform 5N + 3N log2 N at N = 80"""
     by_hand = 5 * 80 + 3 * 80 * math.log2(80)
-    check_close(by_hand, opsmath.platform_toil(80), call="(suite self-check)")
+    self_check_close(by_hand, opsmath.platform_toil(80), "platform_toil(80) by hand vs opsmath")
     check_close(student.platform_toil(80), by_hand, call="platform_toil(80)")
 
 
@@ -145,78 +215,118 @@ def test_platform_toil_matches_reference(student, n, params):
 
 
 # -- break_even_models --------------------------------------------------------------------
-@pytest.mark.question("break_even_models", points=1)
-def test_break_even_lab_example(student):
-    """$500k platform at $150/h on the lab model: N* = 80"""
+TOILS = ("manual_toil", "platform_toil")
+
+
+@pytest.mark.question("break_even_models", points=1, carry_forward=TOILS)
+def test_break_even_lab_example(student, carry):
+    """$500k platform at $150/h on the lab model: N* = 80; a tie counts; N* near 450,000"""
     def cost_gap(n: int) -> float:  # manual - platform, by hand
         manual = 20 * n + n * math.log2(n) + 0.5 * n * n
         platform = 5 * n + 3 * n * math.log2(n)
         return 150 * manual - (500_000 + 150 * platform)
 
-    if not (cost_gap(79) < 0 <= cost_gap(80)) or opsmath.break_even_models(500_000, 150) != 80:
-        raise RuntimeError("suite self-check failed")
-    check_equal(student.break_even_models(500_000, 150), 80, call="break_even_models(500000, 150)")
+    self_check(cost_gap(79) < 0 <= cost_gap(80) and opsmath.break_even_models(500_000, 150) == 80,
+               "N* = 80 for $500k at $150/h, by hand and in opsmath")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(500000, 150)"),
+                student.break_even_models(500_000, 150), 80,
+                recompute=lambda who: own_break_even(who, 500_000, 150, 1.0), student=student,
+                reference=REFERENCE)
+    # a tie counts ("at least"): at N = 64 both sides are exactly $224,000 + $100·1472 h = $100·3712 h
+    self_check(100 * (20 * 64 + 64 * 6 + 0.5 * 64**2) == 224_000 + 100 * (5 * 64 + 3 * 64 * 6)
+               and opsmath.break_even_models(224_000, 100) == 64, "tie at N = 64 for $224k at $100/h")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(224000, 100)"),
+                student.break_even_models(224_000, 100), 64,
+                recompute=lambda who: own_break_even(who, 224_000, 100, 1.0), student=student,
+                reference=REFERENCE)
+    # a nearly homogeneous fleet breaks even only at about 450,000 models (the search must reach 1,000,000)
+    far = opsmath.break_even_models(1_000_000, 150, _model(heterogeneity=1e-4))
+    self_check(far is not None and far > 400_000, "N* > 400,000 for $1M at $150/h, h = 1e-4")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(1000000, 150, heterogeneity=0.0001)"),
+                student.break_even_models(1_000_000, 150, heterogeneity=1e-4), far,
+                recompute=lambda who: own_break_even(who, 1_000_000, 150, 1e-4), student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_heterogeneous_fleet(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_heterogeneous_fleet(student, carry):
     """A more entangled fleet (h = 2.5) breaks even sooner"""
     expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
-    check_equal(student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
-                call="break_even_models(750000, 180, heterogeneity=2.5)")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(750000, 180, heterogeneity=2.5)"),
+                student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
+                recompute=lambda who: own_break_even(who, 750_000, 180, 2.5), student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_without_dependencies_small_capex(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_without_dependencies_small_capex(student, carry):
     """No N² term but a cheap platform ($10k): still a finite N*"""
     expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
-    if expected is None:
-        raise RuntimeError("suite self-check failed")
-    check_equal(student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
-                call="break_even_models(10000, 150, heterogeneity=0.0)")
+    self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(10000, 150, heterogeneity=0.0)"),
+                student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
+                recompute=lambda who: own_break_even(who, 10_000, 150, 0.0), student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("break_even_models", points=0.5)
-def test_break_even_never_pays_off(student):
+@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
+def test_break_even_never_pays_off(student, carry):
     """None when no N up to 1,000,000 breaks even, a number when one does"""
     # h = 0: the platform saves at most ~192 h/yr (at N = 67), worth $57.6k at $300/h < $60k capex
-    if opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is not None:
-        raise RuntimeError("suite self-check failed")
-    check_equal(student.break_even_models(60_000, 300, heterogeneity=0.0), None,
-                call="break_even_models(60000, 300, heterogeneity=0.0)")
-    got = student.break_even_models(60_000, 300, heterogeneity=1.0)
-    if got is None:
-        raise GradingFailure("break_even_models(60000, 300, heterogeneity=1.0) returned None; with the N² term "
-                             "the platform does pay off, so expected a fleet size")
+    self_check(opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is None,
+               "no N* for $60k at $300/h, h = 0")
+    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(60000, 300, heterogeneity=0.0)"),
+                student.break_even_models(60_000, 300, heterogeneity=0.0), None,
+                recompute=lambda who: own_break_even(who, 60_000, 300, 0.0), student=student,
+                reference=REFERENCE)
+
+    def pays_off(got, want) -> None:
+        if (got is None) != (want is None):
+            raise GradingFailure(f"break_even_models(60000, 300, heterogeneity=1.0) returned {got!r}; with the N² "
+                                 "term the platform does pay off, so expected a fleet size")
+
+    carry.check(pays_off, student.break_even_models(60_000, 300, heterogeneity=1.0),
+                opsmath.break_even_models(60_000, 300, _model(heterogeneity=1.0)),
+                recompute=lambda who: own_break_even(who, 60_000, 300, 1.0), student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("break_even_models", points=1.5)
+@pytest.mark.question("break_even_models", points=1.5, carry_forward=TOILS)
 @given(platform_decisions())
-def test_break_even_matches_reference(student, decision):
+def test_break_even_matches_reference(student, carry, decision):
     """Random capex, hourly cost and heterogeneity"""
     capex, hourly, h = decision
     expected = opsmath.break_even_models(capex, hourly, _model(heterogeneity=h))
-    check_equal(student.break_even_models(capex, hourly, heterogeneity=h), expected,
-                call=describe_call("break_even_models", (capex, hourly), {"heterogeneity": h}))
+    call = describe_call("break_even_models", (capex, hourly), {"heterogeneity": h})
+    carry.check(lambda got, want: check_equal(got, want, call=call),
+                student.break_even_models(capex, hourly, heterogeneity=h), expected,
+                recompute=lambda who: own_break_even(who, capex, hourly, h), student=student,
+                reference=REFERENCE)
 
 
 # -- team_capacity_models -----------------------------------------------------------------
-@pytest.mark.question("team_capacity_models", points=0.5)
-def test_team_capacity_lab_example(student):
+@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
+def test_team_capacity_lab_example(student, carry):
     """4,000 h/yr on the lab model: 67 models"""
     by_hand = 20 * 67 + 67 * math.log2(67) + 0.5 * 67**2, 20 * 68 + 68 * math.log2(68) + 0.5 * 68**2
-    if not (by_hand[0] <= 4000 < by_hand[1]) or opsmath.team_capacity_models(4000) != 67:
-        raise RuntimeError("suite self-check failed")
-    check_equal(student.team_capacity_models(4000), 67, call="team_capacity_models(4000)")
+    self_check(by_hand[0] <= 4000 < by_hand[1] and opsmath.team_capacity_models(4000) == 67,
+               "67 models fit in 4,000 h, by hand and in opsmath")
+    carry.check(lambda got, want: check_equal(got, want, call="team_capacity_models(4000)"),
+                student.team_capacity_models(4000), 67, recompute=lambda who: own_capacity(who, 4000, 1.0),
+                student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("team_capacity_models", points=0.5)
-def test_team_capacity_edges(student):
+@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
+def test_team_capacity_edges(student, carry):
     """Exact fit counts (3,712 h → 64 models at h = 1) and tiny teams get 0"""
     for cap, h in ((3712.0, 1.0), (3711.5, 1.0), (10.0, 1.0), (0.0, 2.0), (20.5, 1.0)):
         expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-        check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
-                    call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+        call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
+        carry.check(lambda got, want, call=call: check_equal(got, want, call=call),
+                    student.team_capacity_models(cap, heterogeneity=h), expected,
+                    recompute=lambda who, cap=cap, h=h: own_capacity(who, cap, h),
+                    student=student, reference=REFERENCE)
 
 
 @st.composite
@@ -226,14 +336,17 @@ def capacities(draw):
     return cap, draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False))
 
 
-@pytest.mark.question("team_capacity_models", points=1)
+@pytest.mark.question("team_capacity_models", points=1, carry_forward=("manual_toil",))
 @given(capacities())
-def test_team_capacity_matches_reference(student, case):
+def test_team_capacity_matches_reference(student, carry, case):
     """Random capacities and heterogeneity"""
     cap, h = case
     expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-    check_equal(student.team_capacity_models(cap, heterogeneity=h), expected,
-                call=describe_call("team_capacity_models", (cap,), {"heterogeneity": h}))
+    call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
+    carry.check(lambda got, want: check_equal(got, want, call=call),
+                student.team_capacity_models(cap, heterogeneity=h), expected,
+                recompute=lambda who: own_capacity(who, cap, h), student=student,
+                reference=REFERENCE)
 
 
 # -- track answer -------------------------------------------------------------------------
@@ -241,28 +354,38 @@ def _track_model(track) -> opsmath.ToilModel:
     return _model(heterogeneity=track.scenario.heterogeneity)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_n_star(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
+def test_n_star(submission, student, carry, track):
     """n_star for your track"""
     s = track.scenario
     expected = opsmath.break_even_models(s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    check_equal(submission.get("n_star"), expected, call=f"n_star on track {track.key}")
+    carry.check(lambda got, want: check_equal(got, want, call=f"n_star on track {track.key}"),
+                submission.get("n_star"), expected,
+                recompute=lambda who: own_break_even(who, s.platform_capex, s.engineer_hourly_cost, s.heterogeneity),
+                student=student,
+                reference=REFERENCE)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_roi_now(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
+def test_roi_now(submission, student, carry, track):
     """roi_now ($/year at today's fleet) for your track"""
     s = track.scenario
     expected = opsmath.platform_roi(s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    check_close(submission.get("roi_now"), expected, call=f"roi_now on track {track.key}")
+    carry.check(lambda got, want: check_close(got, want, call=f"roi_now on track {track.key}"),
+                submission.get("roi_now"), expected,
+                recompute=lambda who: own_roi(who, s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost,
+                                              s.heterogeneity), student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_max_manual_models(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("manual_toil",))
+def test_max_manual_models(submission, student, carry, track):
     """max_manual_models for your track"""
     s = track.scenario
     expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
-    check_equal(submission.get("max_manual_models"), expected, call=f"max_manual_models on track {track.key}")
+    carry.check(lambda got, want: check_equal(got, want, call=f"max_manual_models on track {track.key}"),
+                submission.get("max_manual_models"), expected,
+                recompute=lambda who: own_capacity(who, s.team_capacity_hours, s.heterogeneity), student=student,
+                reference=REFERENCE)
 
 
 # -- fleet_update (hardware in the loop) --------------------------------------------------

@@ -13,11 +13,13 @@ numerically minimised exact optimum; relative 1e-4 for current_cost_ratio.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
 
 import opsmath
 from grader.checks import GradingFailure, check_close, check_equal, describe_call
@@ -41,6 +43,38 @@ def check_array_close(got, expected: np.ndarray, *, call: str, rel: float = 1e-6
         check_close(value, float(want), call=f"{call}[{i}]", rel=rel, abs_=float(tol))
 
 
+def _number(value, what: str) -> float:
+    """``value`` as a float, or a GradingFailure (the student's function returned something else)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise GradingFailure(f"{what} did not return a number")
+    return float(value)
+
+
+REFERENCE = SimpleNamespace(staleness_cost=opsmath.staleness_cost, cost_rate=opsmath.cost_rate)
+"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
+
+
+def own_cost_rate(student, T, C, Q, V, A0, lam):
+    """Error carried forward for cost_rate: (S(T) + C)/T through the student's own staleness_cost."""
+    S = student.staleness_cost(T, Q, V, A0, lam)
+    if isinstance(S, np.ndarray) or isinstance(T, np.ndarray):
+        return (np.asarray(S, dtype=float) + C) / np.asarray(T, dtype=float)
+    return (_number(S, "staleness_cost") + C) / T
+
+
+def own_exact_interval(student, C, Q, V, A0, lam) -> float:
+    """Error carried forward for the exact optimum: the notebook's minimisation run on the student's own cost_rate.
+
+    Same call as the notebook prescribes (``minimize_scalar`` bounded to (1e-3, 1e4), ``xatol`` 1e-9); each
+    evaluation of the student's cost_rate runs in the sandbox.
+    """
+    def f(T: float) -> float:
+        return _number(student.cost_rate(float(T), C, Q, V, A0, lam), "cost_rate")
+
+    result = minimize_scalar(f, bounds=(1e-3, 1e4), method="bounded", options={"xatol": 1e-9})
+    return float(result.x)
+
+
 def economics_of(track) -> tuple[float, float, float, float, float]:
     """C, Q, V, A0, lam of a track."""
     s = track.scenario
@@ -61,12 +95,17 @@ def economics(draw):
 
 @st.composite
 def economics_with_optimum(draw):
-    """C, Q, V, A0, lam with k = Cλ/(QVA0) in [1e-4, 0.5], so the optimum lies in about 0.014 to 170 days."""
+    """C, Q, V, A0, lam whose exact optimum T* is drawn log-uniformly in [0.01, 1000] days (the notebook's promise).
+
+    With x = λT* drawn in [0.01, 5], the optimality condition (1 + x)e^(−x) = 1 − k fixes k = Cλ/(QVA0), hence C.
+    """
     Q = draw(st.floats(1e3, 1e8))
     V = draw(st.floats(1e-4, 1.0))
     A0 = draw(st.floats(0.5, 1.0))
-    lam = draw(st.floats(0.01, 1.0))
-    k = draw(st.floats(1e-4, 0.5))
+    T_star = 10 ** draw(st.floats(-2.0, 3.0))
+    x = 10 ** draw(st.floats(-2.0, math.log10(5.0)))
+    lam = x / T_star
+    k = -math.expm1(-x) - x * math.exp(-x)
     return k * Q * V * A0 / lam, Q, V, A0, lam
 
 
@@ -127,30 +166,39 @@ def test_staleness_tiny_decay(student):
 
 
 # -- cost_rate ----------------------------------------------------------------------------
-@pytest.mark.question("cost_rate", points=0.5)
-def test_cost_rate_worked_example(student):
+@pytest.mark.question("cost_rate", points=0.5, carry_forward=("staleness_cost",))
+def test_cost_rate_worked_example(student, carry):
     """Chapter example: daily retraining, and an array of intervals"""
     call = describe_call("cost_rate", (1.0, *WORKED))
-    check_close(student.cost_rate(1.0, *WORKED), opsmath.cost_rate(1.0, *WORKED), call=call)
+    carry.check(lambda got, want: check_close(got, want, call=call), student.cost_rate(1.0, *WORKED),
+                opsmath.cost_rate(1.0, *WORKED), recompute=lambda who: own_cost_rate(who, 1.0, *WORKED),
+                student=student, reference=REFERENCE)
     T = np.array([0.25, 1.0, 7.0, 90.0])
-    check_array_close(student.cost_rate(T, *WORKED), opsmath.cost_rate(T, *WORKED),
-                      call=describe_call("cost_rate", (T, *WORKED)))
+    carry.check(lambda got, want: check_array_close(got, want, call=describe_call("cost_rate", (T, *WORKED))),
+                student.cost_rate(T, *WORKED), opsmath.cost_rate(T, *WORKED),
+                recompute=lambda who: own_cost_rate(who, T, *WORKED),
+                student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("cost_rate", points=1)
+@pytest.mark.question("cost_rate", points=1, carry_forward=("staleness_cost",))
 @given(positive_intervals, economics())
-def test_cost_rate_matches_reference(student, T, econ):
+def test_cost_rate_matches_reference(student, carry, T, econ):
     """Random intervals and economics"""
     args = (T, *econ)
-    check_close(student.cost_rate(*args), opsmath.cost_rate(*args), call=describe_call("cost_rate", args))
+    carry.check(lambda got, want: check_close(got, want, call=describe_call("cost_rate", args)),
+                student.cost_rate(*args), opsmath.cost_rate(*args), recompute=lambda who: own_cost_rate(who, *args),
+                student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("cost_rate", points=0.5)
-def test_cost_rate_no_decay(student):
+@pytest.mark.question("cost_rate", points=0.5, carry_forward=("staleness_cost",))
+def test_cost_rate_no_decay(student, carry):
     """Without decay only the retraining cost remains: C/T"""
     for T in (4.0, 0.5):
         args = (T, 5000.0, 1e6, 0.5, 0.95, 0.0)
-        check_close(student.cost_rate(*args), opsmath.cost_rate(*args), call=describe_call("cost_rate", args))
+        carry.check(lambda got, want, args=args: check_close(got, want, call=describe_call("cost_rate", args)),
+                    student.cost_rate(*args), opsmath.cost_rate(*args),
+                    recompute=lambda who, args=args: own_cost_rate(who, *args),
+                    student=student, reference=REFERENCE)
 
 
 # -- optimal_retrain_interval -------------------------------------------------------------
@@ -178,26 +226,44 @@ def test_sqrt_law_no_decay(student):
 
 
 # -- exact optimum ------------------------------------------------------------------------
-@pytest.mark.question("exact_optimum", points=0.5)
-def test_exact_worked_example(student):
+@pytest.mark.question("exact_optimum", points=0.5, carry_forward=("cost_rate",))
+def test_exact_worked_example(student, carry):
     """Chapter worked example (1.0331 days), relative tolerance 1e-3"""
-    check_close(student.exact_retrain_interval(*WORKED), opsmath.exact_retrain_interval(*WORKED),
-                call=describe_call("exact_retrain_interval", WORKED), rel=REL_EXACT)
+    carry.check(lambda got, want: check_close(got, want, call=describe_call("exact_retrain_interval", WORKED),
+                                              rel=REL_EXACT),
+                student.exact_retrain_interval(*WORKED), opsmath.exact_retrain_interval(*WORKED),
+                recompute=lambda who: own_exact_interval(who, *WORKED),
+                student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("exact_optimum", points=0.5)
+def _econ_with_optimum(T_star: float, x: float = 0.5, Q: float = 1e6, V: float = 0.5, A0: float = 0.95):
+    """C, Q, V, A0, lam whose exact optimum is ``T_star`` days (λT* = x), from (1 + x)e^(−x) = 1 − k."""
+    lam = x / T_star
+    k = -math.expm1(-x) - x * math.exp(-x)
+    return k * Q * V * A0 / lam, Q, V, A0, lam
+
+
+@pytest.mark.question("exact_optimum", points=0.5, carry_forward=("cost_rate",))
 @given(economics_with_optimum())
-def test_exact_matches_reference(student, econ):
+@example(_econ_with_optimum(1000.0))  # the notebook promises optima up to 1,000 days...
+@example(_econ_with_optimum(0.01, x=2.0))  # ... and down to 0.01
+def test_exact_matches_reference(student, carry, econ):
     """Random economics with an optimum between 0.01 and 1000 days, relative tolerance 1e-3"""
-    check_close(student.exact_retrain_interval(*econ), opsmath.exact_retrain_interval(*econ),
-                call=describe_call("exact_retrain_interval", econ), rel=REL_EXACT)
+    carry.check(lambda got, want: check_close(got, want, call=describe_call("exact_retrain_interval", econ),
+                                              rel=REL_EXACT),
+                student.exact_retrain_interval(*econ), opsmath.exact_retrain_interval(*econ),
+                recompute=lambda who: own_exact_interval(who, *econ),
+                student=student, reference=REFERENCE)
 
 
-@pytest.mark.question("exact_optimum", points=1)
-def test_track_t_exact(submission, track):
+@pytest.mark.question("exact_optimum", points=1, carry_forward=("cost_rate",))
+def test_track_t_exact(submission, student, carry, track):
     """T_exact for your track, relative tolerance 1e-3"""
-    check_close(submission.get("T_exact"), opsmath.exact_retrain_interval(*economics_of(track)),
-                call=f"T_exact on track {track.key}", rel=REL_EXACT)
+    econ = economics_of(track)
+    carry.check(lambda got, want: check_close(got, want, call=f"T_exact on track {track.key}", rel=REL_EXACT),
+                submission.get("T_exact"), opsmath.exact_retrain_interval(*econ),
+                recompute=lambda who: own_exact_interval(who, *econ),
+                student=student, reference=REFERENCE)
 
 
 # -- threshold_interval -------------------------------------------------------------------
@@ -248,24 +314,36 @@ def test_track_t_threshold(submission, track):
                 call=f"T_threshold on track {track.key}")
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_current_cost_ratio(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("cost_rate", "T_exact"))
+def test_current_cost_ratio(submission, student, carry, track):
     """current_cost_ratio for your track, relative tolerance 1e-4"""
     econ = economics_of(track)
     today = opsmath.cost_rate(track.scenario.current_interval_days, *econ)
     best = opsmath.cost_rate(opsmath.exact_retrain_interval(*econ), *econ)
-    check_close(submission.get("current_cost_ratio"), today / best, call=f"current_cost_ratio on track {track.key}",
-                rel=REL_RATIO)
+
+    def own() -> float:
+        mine = _number(student.cost_rate(track.scenario.current_interval_days, *econ), "cost_rate")
+        return mine / _number(student.cost_rate(_number(submission.get("T_exact"), "T_exact"), *econ), "cost_rate")
+
+    carry.check(lambda got, want: check_close(got, want, call=f"current_cost_ratio on track {track.key}",
+                                              rel=REL_RATIO),
+                submission.get("current_cost_ratio"), today / best, recompute=own)
 
 
-@pytest.mark.question("track_answer", points=1)
-def test_cheaper_policy(submission, track):
+@pytest.mark.question("track_answer", points=1, carry_forward=("cost_rate", "T_threshold"))
+def test_cheaper_policy(submission, student, carry, track):
     """cheaper_policy for your track: "daily" or "threshold" """
     econ = economics_of(track)
     s = track.scenario
     threshold_cost = opsmath.cost_rate(opsmath.time_to_threshold(s.accuracy0, s.decay_rate, s.accuracy_floor), *econ)
     expected = "threshold" if threshold_cost < opsmath.cost_rate(1.0, *econ) else "daily"
-    check_equal(submission.get("cheaper_policy"), expected, call=f"cheaper_policy on track {track.key}")
+
+    def own() -> str:
+        mine = _number(student.cost_rate(_number(submission.get("T_threshold"), "T_threshold"), *econ), "cost_rate")
+        return "threshold" if mine < _number(student.cost_rate(1.0, *econ), "cost_rate") else "daily"
+
+    carry.check(lambda got, want: check_equal(got, want, call=f"cheaper_policy on track {track.key}"),
+                submission.get("cheaper_policy"), expected, recompute=own)
 
 
 # -- retrain_hardware (hardware in the loop) ----------------------------------------------

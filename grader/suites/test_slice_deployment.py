@@ -100,25 +100,28 @@ def check_table(got, expected: pd.DataFrame, *, call, columns=("n", "accuracy", 
             try:
                 _check_cell(col, value, ref, "")
             except GradingFailure:
-                _check_cell(col, value, ref, f"{_text(call)}, column {col!r} of slice {name!r}")
+                _check_cell(col, value, ref, f"{_text(call)}.loc[{name!r}, {col!r}]")
 
 
 def _check_cell(col: str, value, ref, where: str) -> None:
     if col == "n":
-        check_equal(value, int(ref), call=where)
+        check_equal(value, int(ref), call=where, numpy_ok=True)  # a DataFrame column holds NumPy integers
     else:
         check_close(value, float(ref), call=where, rel=1e-9, abs_=1e-12)
 
 
 def _frame_call(name: str, df: pd.DataFrame):
+    """The call as Python the student can paste (built only when a check fails)."""
     def text() -> str:
-        rows = list(df.itertuples(index=False, name=None))
-        return f"{name}(DataFrame with {len(df)} rows (slice, label, prediction): {_short(rows, 200)})"
+        columns = {str(c): df[c].tolist() for c in df.columns}
+        return f"{name}(pd.DataFrame({_short(columns)}))"
     return text
 
 
 def _table_text(m: pd.DataFrame) -> str:
-    return _short({str(s): (int(m.loc[s, "n"]), round(float(m.loc[s, "accuracy"]), 6)) for s in m.index}, 200)
+    """A slice table as Python the student can paste, every number at full precision."""
+    columns = {str(c): m[c].tolist() for c in m.columns}
+    return f"pd.DataFrame({_short(columns)}, index=pd.Index({_short([str(s) for s in m.index])}, name='slice'))"
 
 
 # -- prediction ---------------------------------------------------------------------------
@@ -182,8 +185,10 @@ def test_aggregate_matches_reference(student, df):
 
 # -- worst_slice --------------------------------------------------------------------------
 def _check_worst(got, expected: tuple[str, float], call) -> None:
-    if not isinstance(got, (list, tuple)) or len(got) != 2:
-        raise GradingFailure(f"{_text(call)} returned {_short(got)}; expected a tuple (name, accuracy)")
+    if not isinstance(got, tuple) or len(got) != 2:
+        kind = f"a {type(got).__name__}" if not isinstance(got, tuple) else f"a tuple of {len(got)}"
+        raise GradingFailure(f"{_text(call)} returned {_short(got)} ({kind}); the notebook asks for the tuple "
+                             "(name, accuracy)")
     try:
         check_equal(got[0], expected[0], call="")
         check_close(got[1], expected[1], call="", rel=1e-9, abs_=1e-12)
@@ -205,7 +210,7 @@ def test_worst_slice_chapter(student):
 def test_worst_slice_matches_reference(student, df):
     """Random slice tables, ties going to the first slice"""
     m = opsmath.slice_metrics(df)
-    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), lambda: f"worst_slice(table {_table_text(m)})")
+    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), lambda: f"worst_slice({_table_text(m)})")
 
 
 # -- rollout_gate -------------------------------------------------------------------------
@@ -215,8 +220,7 @@ def _check_gate(student, old, new, target, **kwargs) -> None:
     if type(got) is bool and got == expected:
         return
     extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    call = (f"rollout_gate(old, new, {target!r}{extra}) with (n, accuracy) per slice "
-            f"old={_table_text(old)}, new={_table_text(new)}")
+    call = f"rollout_gate({_table_text(old)}, {_table_text(new)}, {target!r}{extra})"
     check_equal(got, expected, call=call)
 
 
@@ -257,11 +261,14 @@ def test_gate_tolerance_boundary(student):
 
 @pytest.mark.question("rollout_gate", points=1)
 def test_gate_min_samples(student):
-    """Every slice needs min_samples requests in both tables"""
+    """Every slice needs min_samples requests in both tables (a shortfall in either one alone rejects)"""
     names = ["big", "small", "target"]
     cases = (([5000, 99, 400], [5000, 99, 400], {}),
              ([5000, 100, 400], [5000, 100, 400], {}),
              ([5000, 150, 400], [5000, 150, 99], {}),
+             ([5000, 150, 99], [5000, 150, 400], {}),   # the target short in the old table only
+             ([5000, 99, 400], [5000, 150, 400], {}),   # another slice short in the old table only
+             ([5000, 150, 400], [5000, 99, 400], {}),   # another slice short in the new table only
              ([5000, 150, 400], [5000, 150, 400], {"min_samples": 200}),
              ([5000, 40, 30], [5000, 40, 30], {"min_samples": 30}))
     for n_old, n_new, kwargs in cases:
