@@ -247,6 +247,7 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
     """
     import inspect
 
+    from grader.sandbox.codec import Opaque
     from grader.sandbox.parent import StudentError, StudentMissing
 
     empty: list[str] = []
@@ -259,6 +260,18 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
             return value
 
         return call
+
+    def argument(name: str) -> Any:
+        """What otter passes for a check's parameter: the notebook's function (called in the sandbox) or value."""
+        value = sandbox.get(name)
+        if isinstance(value, Opaque) and (callable_kind(value.type_name)):
+            return proxy(name)
+        if value is None or value is Ellipsis or (isinstance(value, Opaque) and value.type_name == "ellipsis"):
+            empty.append(name)  # the blank notebook's `x = ...`
+        return value
+
+    def callable_kind(type_name: str) -> bool:
+        return "function" in type_name or "method" in type_name or type_name in ("type", "partial", "vectorize")
 
     def collector(found: list[Any]) -> Any:
         def test_case(**_: Any) -> Any:
@@ -283,8 +296,8 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
             continue
         empty.clear()
         for fn in tests:
-            args = {p: proxy(p) for p in inspect.signature(fn).parameters}
             try:
+                args = {p: argument(p) for p in inspect.signature(fn).parameters}
                 fn(**args)
             except StudentMissing as exc:
                 entry.update(answered=False, passed=False, message=str(exc))

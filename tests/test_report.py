@@ -124,9 +124,14 @@ def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
     empty = row("psi: Empty bins are smoothed with eps = 1e-4", "psi(…) returned NaN")
     assert empty["submissions"] == ["psi_no_smoothing", "student_a", "student_a_renamed"]
     assert empty["variants"] == ["psi_no_smoothing"] and empty["exact"] == [3]
-    far = row("psi_from_samples: Live values outside the training range land in the end bins",
-              "psi_from_samples(…) with live values far outside the training range returned #;")
-    assert far["submissions"] == ["uniform_bins"] and far["variants"] == ["uniform_bins"]
+    # the test now also covers degenerate bins: equal-width bins, the degenerate-edge recipe and missing smoothing
+    # fail it with different hints, one group each, each named after its variant
+    far_test = ("psi_from_samples: Live values outside the training range land in the end bins; "
+                "constant data, tied edges and one bin")
+    far = {tuple(r["submissions"]): r["variants"] for r in rows if r["test"] == far_test}
+    assert far[("uniform_bins",)] == ["uniform_bins"]
+    assert far[("no_interior_edge_case",)] == ["no_interior_edge_case"]
+    assert far[("psi_no_smoothing", "student_a", "student_a_renamed")] == ["psi_no_smoothing"]
     prediction = row("prediction: A prediction was written down before computing", "PREDICTION must be")
     assert prediction["submissions"] == ["blank", "no_prediction"]
     assert prediction["variants"] == ["no_prediction", "blank"]
