@@ -253,8 +253,12 @@ def _grade_job(assignment: str, job: Job, out: str, fp: str | None = None) -> tu
     return job.id, float(results["score"])
 
 
-def _init_worker() -> None:
-    """Worker start: own session (no terminal signals), die with the parent, undumpable, warm sandbox."""
+def _init_worker(preload: list[str] | None = None) -> None:
+    """Worker start: own session (no terminal signals), die with the parent, undumpable, warm sandbox.
+
+    ``preload``: what the sandbox's forkserver imports (:func:`grader.sandbox.preload.modules_for` of the
+    batch); ``None`` for everything a notebook may use.
+    """
     os.setsid()  # the terminal's Ctrl-C reaches the batch's parent only, which stops workers in order
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -265,7 +269,7 @@ def _init_worker() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from grader.sandbox.parent import prestart
 
-    prestart()
+    prestart(preload)
 
 
 class _Stop(BaseException):
@@ -302,7 +306,7 @@ def grade_batch(
     Submissions whose ``results.json`` already exists and is valid are not
     regraded (resume). ``workers`` defaults to the number of cores.
     """
-    from grader.runner import suite_path
+    from grader.suites import suite_path
 
     suite_path(assignment)  # fail early on an unknown assignment
     out = Path(out)
@@ -336,14 +340,20 @@ def grade_batch(
 def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints: dict[str, str], finished: int,
               total: int, progress: Callable[[int, int, str], None] | None) -> int:
     """Grade ``todo`` in a worker pool; on any interruption, kill the workers before re-raising."""
+    from grader.sandbox.parent import _without_main_module
+    from grader.sandbox.preload import modules_for
+
     ctx = mp.get_context("spawn")
     pending = list(todo)
+    preload = modules_for([job.notebook for job in todo if job.notebook is not None], assignment)
     while pending:
         retry: list[Job] = []
         pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                      initializer=_init_worker)
+                                      initializer=_init_worker, initargs=(preload,))
         try:
-            futures = {pool.submit(_grade_job, assignment, job, str(out), prints[job.id]): job for job in pending}
+            with _without_main_module():  # workers need nothing from the CLI's script (typer, rich)
+                futures = {pool.submit(_grade_job, assignment, job, str(out), prints[job.id]): job
+                           for job in pending}
             for future in cf.as_completed(futures):
                 job = futures[future]
                 try:

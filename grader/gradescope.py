@@ -14,14 +14,11 @@ Always leaves a valid ``results/results.json``, whatever the submission does:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import re
 import sys
 import time
 import traceback
-import types
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +26,15 @@ from grader.results import write_results, zero_results_for
 
 __all__ = [
     "DEFAULT_ROOT",
-    "LAZY_IN_PARENT",
     "apply_policy",
     "find_notebook",
     "load_policy",
     "main",
     "pending_message",
-    "preload_for",
     "summary_test",
 ]
 
 DEFAULT_ROOT = "/autograder"
-ALWAYS_PRELOAD = ("numpy", "matplotlib.pyplot")
-"""Every lab's kit draws a figure and the child stubs ``plt.show``, so these are always needed."""
-OPTIONAL_PRELOAD = {"pandas": ("pandas",), "scipy": ("scipy.special", "scipy.stats"), "ipywidgets": ("ipywidgets",)}
-"""Top-level package a notebook or its kit imports -> modules the forkserver preloads for it."""
-LAZY_IN_PARENT = ("scipy.stats", "pandas")
-"""Imported by :mod:`opsmath` at module level but used by few tests: loaded on first attribute use."""
-_IMPORT = re.compile(r"\b(?:import|from)\s+(\w+)")
 
 
 def find_notebook(submission_dir: Path, assignment: str) -> Path | None:
@@ -63,67 +51,6 @@ def pending_message(budget: str | None) -> str:
     limit = f" within its time limit of {budget} s" if budget else ""
     return (f"Grading did not finish{limit}: the notebook, or a function the tests called, ran too long or "
             "crashed the grader. Check for infinite loops and very slow code, then resubmit.")
-
-
-def preload_for(notebook: Path, assignment: str) -> list[str]:
-    """The modules the sandbox's forkserver should import for one submission.
-
-    A one-shot run pays for every preloaded module whether or not the
-    notebook uses it (``scipy.stats`` alone is about 0.6 s of CPU), so it
-    preloads :data:`ALWAYS_PRELOAD` plus the packages of
-    :data:`OPTIONAL_PRELOAD` that the notebook's text or the assignment's
-    student kit import. A module missed here is still importable by the
-    child; it is only imported later.
-
-    Parameters
-    ----------
-    notebook : Path
-        The submitted notebook (read as text; it may be garbage).
-    assignment : str
-        Assignment name, for its kit ``grader/studentkit/<assignment>_kit.py``.
-    """
-    texts = []
-    try:
-        texts.append(notebook.read_text(encoding="utf-8", errors="replace")[:5_000_000])
-    except OSError:
-        pass
-    kit_dir = Path(__file__).resolve().parent / "studentkit"
-    try:  # labkit imports only matplotlib (always preloaded) and, outside grading, IPython widgets
-        texts.append((kit_dir / f"{assignment}_kit.py").read_text(encoding="utf-8"))
-    except OSError:
-        pass
-    used = {m.group(1) for text in texts for m in _IMPORT.finditer(text.replace("\\n", "\n"))}
-    extra = [mod for pkg, mods in OPTIONAL_PRELOAD.items() if pkg in used for mod in mods]
-    return [*ALWAYS_PRELOAD, *extra]
-
-
-class _Deferred(types.ModuleType):
-    """A module whose code runs when a name it has not defined yet is first looked up.
-
-    Unlike :class:`importlib.util.LazyLoader` (which loads on *any* attribute,
-    ``__spec__`` included, so ``from scipy import stats`` loads it at once
-    on Python 3.11), the import machinery's own attributes are already set.
-    """
-
-    def __getattr__(self, attr: str) -> Any:
-        self.__class__ = types.ModuleType  # before running the code: a lookup during it must not recurse
-        self.__spec__.loader.exec_module(self)
-        return getattr(self, attr)
-
-
-def _defer_import(name: str) -> None:
-    """Put ``name`` in ``sys.modules`` unexecuted; its code runs on first use of one of its attributes."""
-    if name in sys.modules:
-        return
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return
-    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-        return
-    module = importlib.util.module_from_spec(spec)
-    module.__class__ = _Deferred
-    sys.modules[name] = module
 
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -208,10 +135,9 @@ def main(root: str | os.PathLike | None = None) -> int:
             results = zero_results_for(assignment, questions, "No .ipynb notebook was found in the submission.")
         else:
             from grader.sandbox.parent import prestart
+            from grader.sandbox.preload import modules_for
 
-            prestart(preload_for(notebook, assignment))  # the sandbox's imports overlap the suite's
-            for name in LAZY_IN_PARENT:
-                _defer_import(name)
+            prestart(modules_for([notebook], assignment))  # the sandbox's imports overlap the suite's
             from grader import runner
 
             try:

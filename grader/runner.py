@@ -12,13 +12,13 @@ import io
 import os
 import time
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from grader.checks import GraderError, GradingFailure
 from grader.results import RESULTS_SCHEMA_VERSION, write_results, zero_results_for
+from grader.suites import SUITES_DIR, assignments, suite_path
 
 __all__ = [
     "SUITES_DIR",
@@ -27,25 +27,10 @@ __all__ = [
     "collect_questions",
     "grade_notebook",
     "question_points",
+    "suite_path",
     "write_results",
     "zero_results",
 ]
-
-SUITES_DIR = Path(__file__).parent / "suites"
-
-
-def assignments() -> list[str]:
-    """Names of the assignments that have a hidden suite."""
-    return sorted(p.stem.removeprefix("test_") for p in SUITES_DIR.glob("test_*.py"))
-
-
-def suite_path(assignment: str) -> Path:
-    """Path of the hidden suite for ``assignment`` (``ValueError`` if unknown)."""
-    path = SUITES_DIR / f"test_{assignment}.py"
-    if not path.exists():
-        raise ValueError(f"unknown assignment {assignment!r}; known: {assignments()}")
-    return path
-
 
 def _message(excinfo: Any) -> str:
     """The student-safe text of a test failure: the hint, never a traceback."""

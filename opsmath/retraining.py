@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import lambertw
 
 from opsmath._validation import check_accuracy, check_nonnegative, check_positive
 
@@ -145,6 +144,8 @@ def optimal_retrain_interval(C: float, Q: float, V: float, A0: float, lam: float
 def _solve_excess(K: float) -> float:
     """Positive root x of ``x - log1p(x) = K`` (K > 0), by Newton from a Lambert-W start."""
     k = -math.expm1(-K)  # 1 - e^{-K}
+    from scipy.special import lambertw  # on first use: keeps `import opsmath` light
+
     x = float(np.real(-1.0 - lambertw(-(1.0 - k) / math.e, -1)))
     if not math.isfinite(x) or x <= 0:
         x = math.sqrt(2 * K)

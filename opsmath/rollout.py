@@ -15,8 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats
-
 from opsmath._validation import check_fraction_open, check_nonnegative, check_positive
 
 __all__ = [
@@ -98,6 +96,7 @@ def canary_sample_size_with_failures(confidence: float, failure_rate: float, fai
     if k == 0:
         return canary_sample_size(C, p)
     alpha = 1.0 - C
+    from scipy import stats  # here, not at module level: scipy.stats costs ~0.7 s to import (cold grading)
 
     def ok(n: int) -> bool:
         return n > k and stats.binom.cdf(k, n, p) <= alpha
@@ -229,6 +228,8 @@ def ab_sample_size(
     """
     s = check_positive(sigma, "sigma")
     d = check_positive(delta, "delta")
+    from scipy import stats  # see canary_sample_size_with_failures
+
     za = stats.norm.ppf(1 - check_fraction_open(alpha, "alpha") / 2) if z_alpha is None else z_alpha
     zb = stats.norm.ppf(check_fraction_open(power, "power")) if z_beta is None else z_beta
     n = 2 * (za + zb) ** 2 * s**2 / d**2

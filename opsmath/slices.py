@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from opsmath._validation import check_nonnegative
+
+if TYPE_CHECKING:  # pandas is imported where it is used: `import opsmath` stays light (cold grading)
+    import pandas as pd
 
 __all__ = ["GateDecision", "aggregate_accuracy", "rollout_gate", "slice_gap", "slice_metrics", "worst_slice"]
 
 
 def _check_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
+    import pandas as pd
+
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
@@ -47,6 +51,8 @@ def slice_metrics(
         Indexed by slice (sorted), columns ``n`` (int), ``accuracy`` (fraction
         of correct predictions) and ``share`` (n / total).
     """
+    import pandas as pd
+
     _check_columns(df, (slice_col, label_col, pred_col))
     correct = (df[label_col] == df[pred_col]).astype(float)
     grouped = correct.groupby(df[slice_col], sort=True)

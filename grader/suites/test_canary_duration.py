@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import scipy.stats  # noqa: F401 - the with_failures reference needs it: imported at collection, while the sandbox starts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
