@@ -145,11 +145,13 @@ def shard(jobs: list[Job], spec: str | None) -> list[Job]:
 @functools.cache
 def _code_digest() -> str:
     """Digest of the grader, the hidden suites, the student kits and the reference library, as they are on disk."""
-    import grader
-    import opsmath
+    import importlib.util
 
+    import grader
+
+    opsmath_dir = importlib.util.find_spec("opsmath").submodule_search_locations[0]  # located, not imported
     digest = hashlib.sha256()
-    for package in (Path(grader.__file__).parent, Path(opsmath.__file__).parent):
+    for package in (Path(grader.__file__).parent, Path(opsmath_dir)):
         for path in sorted(package.rglob("*")):
             if path.is_file() and path.suffix in {".py", ".ini", ".json", ".j2", ".html", ".css"} \
                     and "__pycache__" not in path.parts:
@@ -415,7 +417,7 @@ def _submitters(job: Job) -> list[dict[str, str]]:
 def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
     """One row per submitter (a group submission gives each member a row with the group's scores), one column per
     question, total, status, error (written atomically)."""
-    from grader.runner import question_points
+    from grader.results import question_points
 
     loaded = []
     for job in sorted(jobs, key=lambda j: j.id):

@@ -76,7 +76,7 @@ def status_of(results: dict[str, Any]) -> str:
 
 def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per-question mean, median, max points and failure count; totals' distribution; statuses; grading time."""
-    from grader.runner import question_points
+    from grader.results import question_points
 
     per_question: dict[str, list[float]] = {}
     maxima: dict[str, float] = {}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_SCHEMA_VERSION", "write_results", "zero_results_for"]
+__all__ = ["RESULTS_SCHEMA_VERSION", "question_points", "write_results", "zero_results_for"]
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -81,3 +82,13 @@ def write_results(results: Mapping[str, Any], path: str | os.PathLike) -> None:
             os.close(dir_fd)
     except OSError:  # pragma: no cover - directories that cannot be fsynced
         pass
+
+
+def question_points(results: dict[str, Any]) -> OrderedDict[str, tuple[float, float]]:
+    """Question → (score, max score), in suite order."""
+    out: OrderedDict[str, tuple[float, float]] = OrderedDict()
+    for test in results.get("tests", []):
+        q = test.get("question", test["name"])
+        score, maximum = out.get(q, (0.0, 0.0))
+        out[q] = (score + float(test.get("score", 0.0)), maximum + float(test.get("max_score", 0.0)))
+    return out

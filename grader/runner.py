@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from grader.checks import GraderError, GradingFailure
-from grader.results import RESULTS_SCHEMA_VERSION, write_results, zero_results_for
+from grader.results import RESULTS_SCHEMA_VERSION, question_points, write_results, zero_results_for
 from grader.suites import SUITES_DIR, assignments, suite_path
 
 __all__ = [
@@ -108,16 +108,6 @@ class Collector:
         elif report.failed or report.skipped:
             entry.update(passed=False, message=_message(call.excinfo) or report.outcome,
                          grader_error=entry["grader_error"] or _is_grader_error(call.excinfo))
-
-
-def question_points(results: dict[str, Any]) -> OrderedDict[str, tuple[float, float]]:
-    """Question → (score, max score), in suite order."""
-    out: OrderedDict[str, tuple[float, float]] = OrderedDict()
-    for test in results.get("tests", []):
-        q = test.get("question", test["name"])
-        score, maximum = out.get(q, (0.0, 0.0))
-        out[q] = (score + float(test.get("score", 0.0)), maximum + float(test.get("max_score", 0.0)))
-    return out
 
 
 def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, Any]:

@@ -54,6 +54,29 @@ def _float(x: float) -> Any:
     return x
 
 
+def _numbers(array: Any) -> list[Any]:
+    """A numeric array's items as plain numbers (``tolist`` gives the Python types); non-finite floats marked."""
+    items = array.ravel().tolist()
+    if array.dtype.kind == "f" and not all(map(math.isfinite, items)):
+        items = [_float(x) for x in items]
+    return items
+
+
+def _column(values: Any, depth: int) -> list[Any]:
+    """A pandas column or index as a list: numeric ones at NumPy speed, others item by item."""
+    array = values.to_numpy()
+    if array.dtype.kind in "biuf":
+        return _numbers(array)
+    return [to_plain(v, depth + 1) for v in values.tolist()]
+
+
+def _items(raw: Any) -> list[Any]:
+    """Decoded list items; a list of plain numbers (the common case) is taken as it is."""
+    if not isinstance(raw, list):
+        return []
+    return raw if all(type(v) in (int, float, bool) for v in raw) else [from_plain(v) for v in raw]
+
+
 def to_plain(value: Any, _depth: int = 0) -> Any:
     """Convert ``value`` to JSON-ready plain data (used on both sides)."""
     if _depth > 50:
@@ -66,9 +89,7 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
 
         if isinstance(value, np.ndarray):
             if value.dtype.kind in "biuf":
-                kind = value.dtype.kind
-                items = [to_plain(v.item() if kind != "f" else float(v)) for v in value.ravel()]
-                return {"__ndarray__": items, "shape": list(value.shape), "kind": kind}
+                return {"__ndarray__": _numbers(value), "shape": list(value.shape), "kind": value.dtype.kind}
             return {"__ndarray__": [to_plain(v, _depth + 1) for v in value.ravel().tolist()],
                     "shape": list(value.shape), "kind": "O"}
         if isinstance(value, np.str_):
@@ -90,14 +111,14 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
 
         if isinstance(value, pd.DataFrame):
             return {
-                "__dataframe__": {str(c): [to_plain(v, _depth + 1) for v in value[c].tolist()] for c in value.columns},
-                "index": [to_plain(v, _depth + 1) for v in value.index.tolist()],
+                "__dataframe__": {str(c): _column(value.iloc[:, k], _depth) for k, c in enumerate(value.columns)},
+                "index": _column(value.index, _depth),
                 "index_name": to_plain(value.index.name, _depth + 1),
             }
         if isinstance(value, pd.Series):
             return {
-                "__series__": [to_plain(v, _depth + 1) for v in value.tolist()],
-                "index": [to_plain(v, _depth + 1) for v in value.index.tolist()],
+                "__series__": _column(value, _depth),
+                "index": _column(value.index, _depth),
                 "name": to_plain(value.name, _depth + 1),
             }
     if isinstance(value, tuple):
@@ -139,23 +160,23 @@ def from_plain(data: Any) -> Any:
         import numpy as np
 
         kind = data.get("kind", "f")
-        items = [from_plain(v) for v in data["__ndarray__"]]
+        items = _items(data["__ndarray__"])
         dtype = {"b": bool, "i": np.int64, "u": np.uint64, "f": float}.get(kind, object)
         arr = np.array(items, dtype=dtype) if items else np.zeros(0, dtype=dtype)
         return arr.reshape(data.get("shape", [len(items)]))
     if "__dataframe__" in data:
         import pandas as pd
 
-        cols = {k: [from_plain(v) for v in vals] for k, vals in data["__dataframe__"].items()}
-        index = [from_plain(v) for v in data.get("index", [])]
+        cols = {k: _items(vals) for k, vals in data["__dataframe__"].items()}
+        index = _items(data.get("index", []))
         df = pd.DataFrame(cols, index=index if index else None)
         df.index.name = from_plain(data.get("index_name"))
         return df
     if "__series__" in data:
         import pandas as pd
 
-        return pd.Series([from_plain(v) for v in data["__series__"]],
-                         index=[from_plain(v) for v in data.get("index", [])] or None,
+        return pd.Series(_items(data["__series__"]),
+                         index=_items(data.get("index", [])) or None,
                          name=from_plain(data.get("name")))
     if "__opaque__" in data:
         return Opaque(str(data["__opaque__"]), str(data.get("repr", "")))
