@@ -243,3 +243,105 @@ def test_grading_that_never_ends_leaves_a_valid_zero_result(harness, cases):
     assert [t["name"] for t in hidden] == [f"{q['question']}: {q['title']}" for q in meta["questions"]]
     assert all(t["score"] == 0 for t in hidden)
     assert _processes_under(root) == [], "the grader's process group outlived its budget"
+
+
+# -- the default path: no interpreter given, setup.sh fetches uv and a uv-managed Python -----------------------------
+
+
+def _managed_python_archive(dest: Path) -> Path | None:
+    """This environment's base interpreter packed as a python-build-standalone ``install_only`` archive.
+
+    uv downloads such archives from GitHub on Gradescope; no machine here may, so the test serves one from disk
+    through ``UV_PYTHON_DOWNLOADS_JSON_URL``. ``None`` when the base interpreter is not a self-contained prefix
+    (a distribution's ``/usr`` cannot be packed).
+    """
+    import tarfile
+
+    prefix = Path(sys.base_prefix)
+    stdlib = prefix / "lib" / f"python{BUILD_MINOR}"
+    if str(prefix) in ("/", "/usr", "/usr/local") or not (stdlib / "os.py").is_file():
+        return None
+    skipped = {stdlib / name for name in ("test", "idlelib", "tkinter", "lib2to3", "ensurepip")}
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        path = prefix / Path(info.name).relative_to("python")
+        if path in skipped or "__pycache__" in path.parts or path.name.startswith("config-"):
+            return None
+        if stdlib / "site-packages" in path.parents:  # the packages of whoever built this machine
+            return None
+        return info
+
+    archive = dest / f"cpython-{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        for part in ("bin", "lib", "include"):
+            tar.add(prefix / part, arcname=f"python/{part}", filter=keep)
+    return archive
+
+
+def _downloads_json(archive: Path, dest: Path) -> Path:
+    """uv's download list with one entry: this machine's platform, the build's Python version, ``archive``."""
+    import hashlib
+    import platform
+
+    v = sys.version_info
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
+    key = f"cpython-{v.major}.{v.minor}.{v.micro}-linux-{arch}-gnu"
+    entry = {"name": "cpython", "arch": {"family": arch, "variant": None}, "os": "linux", "libc": "gnu",
+             "major": v.major, "minor": v.minor, "patch": v.micro, "prerelease": "", "url": archive.as_uri(),
+             "sha256": hashlib.sha256(archive.read_bytes()).hexdigest(), "variant": None, "build": "local"}
+    path = dest / "downloads.json"
+    path.write_text(json.dumps({key: entry}))
+    return path
+
+
+def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp_path):
+    """setup.sh's default path on an image whose python3 is 3.10: uv from PyPI, a uv-managed interpreter of the build
+    minor, the locked packages, nothing written outside the root, and a grade equal to local grading."""
+    from grader.runner import grade_notebook
+
+    py310 = _python310()
+    if py310 is None:
+        pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
+    archive = _managed_python_archive(tmp_path)
+    if archive is None:
+        pytest.skip(f"the base interpreter at {sys.base_prefix} is not a self-contained prefix")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
+        zf.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        (root / "source" / name).chmod(0o755)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    bin_dir = tmp_path / "image-bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(py310)
+    home = tmp_path / "home"  # the image's home: setup.sh must leave it as it found it
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSGRADE_", "PYTHON", "VIRTUAL_ENV", "UV_"))}
+    env.update({"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home), "OPSGRADE_AUTOGRADER_ROOT": str(root)})
+    setup_env = {**env, "UV_PYTHON_DOWNLOADS_JSON_URL": str(_downloads_json(archive, tmp_path)),
+                 "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
+                 "PIP_CACHE_DIR": str(Path.home() / ".cache" / "pip")}
+    plan = subprocess.run(["bash", "source/setup.sh", "--plan"], cwd=root, env=setup_env, capture_output=True,
+                          text=True, timeout=60)
+    assert plan.stdout.split() == ["uv", BUILD_MINOR], plan.stderr
+    before = _freeze(py310)
+    proc = subprocess.run(["bash", "source/setup.sh"], cwd=root, env=setup_env, capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"(uv {BUILD_MINOR})" in proc.stderr
+    print(proc.stderr.strip().splitlines()[-1])  # "grader environment ready in N s": the figure for the README
+    assert _freeze(py310) == before, "setup.sh changed the image interpreter's packages"
+    assert list(home.iterdir()) == [], f"setup.sh wrote into the image's home: {sorted(home.rglob('*'))}"
+    assert (root / ".uv" / "bin" / "uv").exists(), "uv was not fetched into ROOT/.uv"
+    python = root / "venv" / "bin" / "python"
+    probe = "import sys; print(sys.base_prefix, '%d.%d' % sys.version_info[:2])"
+    base, minor = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert minor == BUILD_MINOR
+    assert Path(base).is_relative_to(root / ".uv" / "python"), f"the venv is not on the uv-managed interpreter: {base}"
+
+    solution = json.loads((built.solutions / f"{A}.ipynb").read_text())
+    remote = _run(root, env, json.dumps(solution).encode())
+    local = grade_notebook(A, built.solutions / f"{A}.ipynb")
+    assert remote["score"] == local["score"] == sum(t["max_score"] for t in local["tests"]) > 0

@@ -80,7 +80,10 @@ if [ "${1:-}" = "--plan" ]; then plan; exit 0; fi
 STRATEGY="$(plan)"
 start=$SECONDS
 rm -rf "$VENV"
-export UV_CACHE_DIR="${UV_CACHE_DIR:-$UVDIR/cache}" UV_PYTHON_INSTALL_DIR="$UVDIR/python" UV_NO_CONFIG=1
+# everything uv writes stays under ROOT/.uv: the interpreter, its cache, and the python3.X links that recent uv
+# versions would otherwise put in ~/.local/bin; the interpreter's standard library is compiled once, here
+export UV_CACHE_DIR="${UV_CACHE_DIR:-$UVDIR/cache}" UV_PYTHON_INSTALL_DIR="$UVDIR/python" UV_NO_CONFIG=1 \
+  UV_PYTHON_BIN_DIR="$UVDIR/python-bin" UV_COMPILE_BYTECODE=1
 case "$STRATEGY" in
   python\ *)
     PY="${STRATEGY#python }"
@@ -102,6 +105,10 @@ case "$STRATEGY" in
     ;;
 esac
 
+# matplotlib's font cache (built on its first import: seconds) lives in the root, not in the image's home;
+# run_autograder points MPLCONFIGDIR at the same folder
+export MPLCONFIGDIR="$ROOT/.matplotlib"
+mkdir -p "$MPLCONFIGDIR"
 # every submission starts from this image: compile the grader's bytecode now, not once per submission
 "$VENV/bin/python" -m compileall -q -j 0 "$SRC/grader" "$SRC/opsmath" >/dev/null
 # and pytest's assertion-rewritten bytecode of the hidden suite (written on its first collection), and matplotlib's
