@@ -294,14 +294,20 @@ def _downloads_json(archive: Path, dest: Path) -> Path:
     return path
 
 
-def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp_path):
-    """setup.sh's default path on an image whose python3 is 3.10: uv from PyPI, a uv-managed interpreter of the build
-    minor, the locked packages, nothing written outside the root, and a grade equal to local grading."""
+@pytest.mark.parametrize("image_pip", [True, False], ids=["image-python3-with-pip", "image-python3-without-pip"])
+def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp_path, image_pip):
+    """setup.sh's default path on an image whose python3 is 3.10: uv from PyPI (with the image's pip, or, on an image
+    without pip, as a wheel fetched by the standard library), a uv-managed interpreter of the build minor, the locked
+    packages, nothing written outside the root, and a grade equal to local grading."""
     from grader.runner import grade_notebook
 
     py310 = _python310()
     if py310 is None:
         pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
+    if not image_pip:  # Ubuntu's python3 without the python3-pip package
+        subprocess.run([py310, "-m", "venv", "--without-pip", str(tmp_path / "nopip")], check=True, timeout=120)
+        py310 = str(tmp_path / "nopip" / "bin" / "python3")
+        assert subprocess.run([py310, "-m", "pip", "--version"], capture_output=True).returncode != 0
     archive = _managed_python_archive(tmp_path)
     if archive is None:
         pytest.skip(f"the base interpreter at {sys.base_prefix} is not a self-contained prefix")
@@ -315,7 +321,9 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     (root / "results").mkdir()
     bin_dir = tmp_path / "image-bin"
     bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(py310)
+    # a wrapper, not a symlink: a symlink to the pip-less venv's python3 would start the base interpreter, with pip
+    (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{py310}" "$@"\n')
+    (bin_dir / "python3").chmod(0o755)
     home = tmp_path / "home"  # the image's home: setup.sh must leave it as it found it
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSGRADE_", "PYTHON", "VIRTUAL_ENV", "UV_"))}
@@ -326,13 +334,15 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     plan = subprocess.run(["bash", "source/setup.sh", "--plan"], cwd=root, env=setup_env, capture_output=True,
                           text=True, timeout=60)
     assert plan.stdout.split() == ["uv", BUILD_MINOR], plan.stderr
-    before = _freeze(py310)
+    before = _freeze(py310) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
     proc = subprocess.run(["bash", "source/setup.sh"], cwd=root, env=setup_env, capture_output=True, text=True,
                           timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"(uv {BUILD_MINOR})" in proc.stderr
+    assert ("pip unavailable" in proc.stderr) == (not image_pip)
     print(proc.stderr.strip().splitlines()[-1])  # "grader environment ready in N s": the figure for the README
-    assert _freeze(py310) == before, "setup.sh changed the image interpreter's packages"
+    after = _freeze(py310) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
+    assert after == before, "setup.sh changed the image interpreter's packages"
     assert list(home.iterdir()) == [], f"setup.sh wrote into the image's home: {sorted(home.rglob('*'))}"
     assert (root / ".uv" / "bin" / "uv").exists(), "uv was not fetched into ROOT/.uv"
     python = root / "venv" / "bin" / "python"
