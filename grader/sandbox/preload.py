@@ -4,11 +4,12 @@ The forkserver imports modules once so that every child starts warm. A
 module nobody uses is pure cost: a one-shot Gradescope run, or a small batch,
 pays its whole import before the first cell can run (``scipy.stats`` alone is
 about 0.7 s of CPU, ``matplotlib.pyplot`` 0.4 s, ``pandas`` 0.3 s). So the
-forkserver preloads :data:`ALWAYS` plus the modules of :data:`OPTIONAL` whose
-top-level package the submitted notebooks or the assignment's student kit
-import. A module left out is still importable by the child: it is imported
-later, inside the cell or call that needs it (and counts against that cell's
-time limit, which is far larger).
+forkserver preloads :data:`ALWAYS` plus the modules of :data:`OPTIONAL` that
+(or a submodule of which) the submitted notebooks import anywhere, or the
+assignment's student kit or hidden suite import at module level (the suite's
+imports are the types its calls send to the child). A module left out is still
+importable by the child: it is imported later, inside the cell or call that
+needs it (and counts against that cell's time limit, which is far larger).
 
 While grading, the kits draw no figures (``labkit.interactive`` returns
 without drawing when ``OPSGRADE_SANDBOX=1``), so matplotlib is preloaded only
