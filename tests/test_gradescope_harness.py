@@ -28,10 +28,15 @@ SETUP = Path(__file__).resolve().parent.parent / "grader" / "autograder_files" /
 BUILD_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def _python(minor: str) -> str | None:
+    """A Python ``minor`` interpreter (pyenv's, or one on PATH): 3.10 stands in for Ubuntu 22.04's python3, 3.12 for
+    Ubuntu 24.04's."""
+    found = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{minor}.*/bin/python3")))
+    return found[-1] if found else shutil.which(f"python{minor}")
+
+
 def _python310() -> str | None:
-    """A Python 3.10 interpreter standing in for Ubuntu 22.04's python3 (pyenv's, or one on PATH)."""
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10.*/bin/python3")))
-    return found[-1] if found else shutil.which("python3.10")
+    return _python("3.10")
 
 
 def _base_python() -> str:
@@ -294,20 +299,22 @@ def _downloads_json(archive: Path, dest: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("image_pip", [True, False], ids=["image-python3-with-pip", "image-python3-without-pip"])
-def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp_path, image_pip):
-    """setup.sh's default path on an image whose python3 is 3.10: uv from PyPI (with the image's pip, or, on an image
-    without pip, as a wheel fetched by the standard library), a uv-managed interpreter of the build minor, the locked
-    packages, nothing written outside the root, and a grade equal to local grading."""
+@pytest.mark.parametrize(("image_minor", "image_pip"), [("3.10", True), ("3.10", False), ("3.12", True)],
+                         ids=["ubuntu-22.04-python3-with-pip", "ubuntu-22.04-python3-without-pip",
+                              "ubuntu-24.04-python3-with-pip"])
+def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp_path, image_minor, image_pip):
+    """setup.sh's default path on an image whose python3 is 3.10 (Ubuntu 22.04) or 3.12 (24.04): uv from PyPI (with
+    the image's pip, or, on an image without pip, as a wheel fetched by the standard library), a uv-managed interpreter
+    of the build minor, the locked packages, nothing written outside the root, and a grade equal to local grading."""
     from grader.runner import grade_notebook
 
-    py310 = _python310()
-    if py310 is None:
-        pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
+    image_python = _python(image_minor)
+    if image_python is None:
+        pytest.skip(f"no Python {image_minor} interpreter to stand in for the image's python3")
     if not image_pip:  # Ubuntu's python3 without the python3-pip package
-        subprocess.run([py310, "-m", "venv", "--without-pip", str(tmp_path / "nopip")], check=True, timeout=120)
-        py310 = str(tmp_path / "nopip" / "bin" / "python3")
-        assert subprocess.run([py310, "-m", "pip", "--version"], capture_output=True).returncode != 0
+        subprocess.run([image_python, "-m", "venv", "--without-pip", str(tmp_path / "nopip")], check=True, timeout=120)
+        image_python = str(tmp_path / "nopip" / "bin" / "python3")
+        assert subprocess.run([image_python, "-m", "pip", "--version"], capture_output=True).returncode != 0
     archive = _managed_python_archive(tmp_path)
     if archive is None:
         pytest.skip(f"the base interpreter at {sys.base_prefix} is not a self-contained prefix")
@@ -322,7 +329,7 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     bin_dir = tmp_path / "image-bin"
     bin_dir.mkdir()
     # a wrapper, not a symlink: a symlink to the pip-less venv's python3 would start the base interpreter, with pip
-    (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{py310}" "$@"\n')
+    (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{image_python}" "$@"\n')
     (bin_dir / "python3").chmod(0o755)
     home = tmp_path / "home"  # the image's home: setup.sh must leave it as it found it
     home.mkdir()
@@ -334,14 +341,14 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     plan = subprocess.run(["bash", "source/setup.sh", "--plan"], cwd=root, env=setup_env, capture_output=True,
                           text=True, timeout=60)
     assert plan.stdout.split() == ["uv", BUILD_MINOR], plan.stderr
-    before = _freeze(py310) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
+    before = _freeze(image_python) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
     proc = subprocess.run(["bash", "source/setup.sh"], cwd=root, env=setup_env, capture_output=True, text=True,
                           timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"(uv {BUILD_MINOR})" in proc.stderr
     assert ("pip unavailable" in proc.stderr) == (not image_pip)
     print(proc.stderr.strip().splitlines()[-1])  # "grader environment ready in N s": the figure for the README
-    after = _freeze(py310) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
+    after = _freeze(image_python) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
     assert after == before, "setup.sh changed the image interpreter's packages"
     assert list(home.iterdir()) == [], f"setup.sh wrote into the image's home: {sorted(home.rglob('*'))}"
     assert (root / ".uv" / "bin" / "uv").exists(), "uv was not fetched into ROOT/.uv"
