@@ -61,13 +61,17 @@ def load_results(folder: str | Path) -> dict[str, dict[str, Any]]:
 def status_of(results: dict[str, Any]) -> str:
     """``ok``, ``cell-errors``, ``timeouts``, ``ungradable`` or ``grader-error`` for one result.
 
-    ``timeouts`` is derived: a graded submission whose notes or hints report a time limit
-    (an infinite loop in a cell or a call), which the runner records as a cell error or a
-    failed test.
+    ``timeouts`` is derived: a graded submission in which a cell or a call ran into a time
+    limit (an infinite loop), which the runner records as a cell error or a failed test and
+    counts in ``extra_data.timeouts``. Results written before that count existed are read
+    from their notes and hints instead.
     """
-    status = results.get("extra_data", {}).get("status", "ok")
+    extra = results.get("extra_data", {})
+    status = extra.get("status", "ok")
     if status in _UNGRADED:
         return status
+    if "timeouts" in extra:
+        return "timeouts" if extra["timeouts"] else status
     texts = [results.get("output") or ""] + [t.get("output") or "" for t in results.get("tests", [])]
     if any(_TIMEOUT.search(t) for t in texts):
         return "timeouts"

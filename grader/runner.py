@@ -180,6 +180,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         "tests": tests,
         "extra_data": {"assignment": assignment, "schema": RESULTS_SCHEMA_VERSION, "status": status,
                        "timing": timing, "isolation": info.get("isolation") or {},
+                       "timeouts": int(info.get("timeouts") or 0),
                        **({"public_checks": public} if public else {})},
     }
 
@@ -369,4 +370,5 @@ def record_submission(sub: Any) -> None:
         "violations": list(sub.sandbox.violations) if sub.sandbox is not None else [],
         "notebook_seconds": sum(c.seconds for c in sub.sandbox.cell_results) if sub.sandbox is not None else 0.0,
         "isolation": sub.sandbox.isolation if sub.sandbox is not None else {},
+        "timeouts": sub.sandbox.timeouts if sub.sandbox is not None else 0,
     }

@@ -125,3 +125,15 @@ def test_sandbox_cannot_read_grader_files(tmp_path):
         with pytest.raises(Exception, match="does not allow"):
             box.call("peek")
         assert any("read" in v for v in box.violations)
+
+
+def test_time_limits_are_counted_for_the_report(graded):
+    """The instructor report's "timeouts" status comes from this count, not from reading hint texts."""
+    from grader.report import status_of
+
+    counts = {name: graded[name]["extra_data"].get("timeouts") for name in CASES if name not in (
+        "corrupted_json", "no_code_cells")}
+    assert counts["infinite_loop_cell"] >= 1 and counts["psi_infinite_loop"] >= 1
+    assert counts["honest_raising_psi"] == 0 and counts["os_exit_cell"] == 0 and counts["syntax_error_cell"] == 0
+    assert status_of(graded["psi_infinite_loop"]) == "timeouts"
+    assert status_of(graded["honest_raising_psi"]) != "timeouts"

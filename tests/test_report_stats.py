@@ -82,6 +82,15 @@ def test_statuses_include_derived_timeouts_and_grading_time():
     assert summary["grading_seconds"]["total"] == pytest.approx(4.0)
 
 
+def test_timeouts_come_from_the_sandbox_count_when_results_have_it():
+    own_error = _result({"q: t": (0, 1, "f(1) raised StudentException: TimeoutError: connection timed out")})
+    own_error["extra_data"]["timeouts"] = 0  # the student's own exception text, not a time limit
+    assert status_of(own_error) == "ok"
+    looped = _result({"q: t": (0, 1, "f(1) raised StudentTimeout: f: no answer within 3 s")}, status="cell-errors")
+    looped["extra_data"]["timeouts"] = 2
+    assert status_of(looped) == "timeouts"
+
+
 @pytest.mark.parametrize(("hint", "normalised"), [
     ("psi([0, 1], [0, 1]) returned NaN; expected 0", "psi(…) returned NaN; expected #"),
     ("drift_status(0.2) returned 'significant'; expected 'investigate'",

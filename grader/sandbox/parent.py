@@ -222,6 +222,7 @@ class Sandbox:
     cell_results: list[CellResult] = field(default_factory=list, init=False)
     restarts: int = field(default=0, init=False)
     student_seconds: float = field(default=0.0, init=False)
+    timeouts: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._proc: Any = None
@@ -347,6 +348,7 @@ class Sandbox:
             while True:
                 left = timeout - (time.monotonic() - start)
                 if left <= 0 or not self._conn.poll(left):
+                    self.timeouts += 1
                     raise StudentTimeout(f"no answer within {timeout:g} s (infinite loop or very slow code?)")
                 reply = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
                 if isinstance(reply, dict) and reply.get("id") == rid:
