@@ -83,7 +83,7 @@ def protected_paths() -> list[str]:
             paths.append(str(repo / extra))
     paths += [p for p in ("/autograder/source", "/autograder/results") if os.path.isdir(p)]
     paths += [p for p in os.environ.get("OPSGRADE_PROTECT", "").split(os.pathsep) if p]
-    return paths
+    return list(dict.fromkeys(os.path.realpath(p) for p in paths))  # run_autograder names /autograder's again
 
 
 class Submission:

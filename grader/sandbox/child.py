@@ -35,7 +35,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from grader.sandbox.codec import dumps, from_plain, loads, to_plain  # noqa: E402
+from grader.sandbox.codec import MAX_VIOLATIONS, dumps, from_plain, loads, to_plain  # noqa: E402
 
 PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot", "ipywidgets")
 """Modules the forkserver imports once so children start warm (see ``parent._context``).
@@ -89,7 +89,6 @@ _MUTATING_EVENTS = frozenset(
      "os.utime", "os.mkdir", "shutil.rmtree", "shutil.move", "shutil.copyfile", "shutil.copytree"}
 )
 _LISTING_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "os.walk", "os.chdir"})
-MAX_VIOLATIONS = 50
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 

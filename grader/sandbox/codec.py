@@ -21,6 +21,8 @@ import math
 from typing import Any
 
 MAX_MESSAGE_BYTES = 16 * 2**20
+MAX_VIOLATIONS = 50
+"""Distinct refused accesses the child reports and the parent keeps (a loop of refusals cannot flood either)."""
 NUMPY_SCALARS = frozenset({
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
 })

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import isolation
-from grader.sandbox.codec import dumps, from_plain, loads, to_plain
+from grader.sandbox.codec import MAX_VIOLATIONS, dumps, from_plain, loads, to_plain
 
 __all__ = [
     "BudgetExhausted",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 _PRELOAD = ["grader.sandbox.child"]
-MAX_VIOLATIONS = 50
 _CONTEXT: mp.context.BaseContext | None = None
 _SPAWN_LOCK = threading.Lock()
 
