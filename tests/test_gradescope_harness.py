@@ -107,13 +107,9 @@ def _freeze(python: str) -> str:
                           timeout=120).stdout
 
 
-@pytest.fixture(scope="module")
-def harness(built, tmp_path_factory):
-    """One setup.sh run shared by every case: the root, and the environment run_autograder is called with."""
-    py310 = _python310()
-    if py310 is None:
-        pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
-    root = tmp_path_factory.mktemp("gradescope") / "autograder"
+def _layout_root(built, root: Path) -> Path:
+    """``root`` laid out as Gradescope lays out /autograder: the unzipped zip in ``source/``, ``run_autograder`` at
+    the root, empty ``submission/`` and ``results/``."""
     with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
         zf.extractall(root / "source")
     for name in ("run_autograder", "setup.sh"):  # extractall drops the executable bits Gradescope keeps
@@ -121,6 +117,16 @@ def harness(built, tmp_path_factory):
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     (root / "results").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def harness(built, tmp_path_factory):
+    """One setup.sh run shared by every case: the root, and the environment run_autograder is called with."""
+    py310 = _python310()
+    if py310 is None:
+        pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
+    root = _layout_root(built, tmp_path_factory.mktemp("gradescope") / "autograder")
     bin_dir = root.parent / "image-bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(py310)
@@ -318,14 +324,7 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     archive = _managed_python_archive(tmp_path)
     if archive is None:
         pytest.skip(f"the base interpreter at {sys.base_prefix} is not a self-contained prefix")
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
-        zf.extractall(root / "source")
-    for name in ("run_autograder", "setup.sh"):
-        (root / "source" / name).chmod(0o755)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    (root / "results").mkdir()
+    root = _layout_root(built, tmp_path / "autograder")
     bin_dir = tmp_path / "image-bin"
     bin_dir.mkdir()
     # a wrapper, not a symlink: a symlink to the pip-less venv's python3 would start the base interpreter, with pip
