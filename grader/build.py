@@ -46,6 +46,7 @@ __all__ = [
     "python_version",
     "runtime_closure",
     "source_assignments",
+    "uv_version",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -257,6 +258,17 @@ def python_version() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def uv_version() -> str | None:
+    """The build environment's uv version: the one ``setup.sh`` fetches on Gradescope (``None``: uv not installed,
+    setup.sh then takes PyPI's newest)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("uv")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
     info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
     info.external_attr = (0o755 if executable else 0o644) << 16
@@ -298,6 +310,8 @@ def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None) 
         _add(zf, "setup.sh", (GRADESCOPE / "setup.sh").read_bytes(), executable=True)
         _add(zf, "requirements.lock", lock_file().encode())
         _add(zf, "python-version", (python_version() + "\n").encode())
+        if uv_version():
+            _add(zf, "uv-version", (uv_version() + "\n").encode())
         _add(zf, "otter_config.json", (REPO / "otter_config.json").read_bytes())
         _add(zf, "assignment.json", (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         _add(zf, "public_checks.json", (json.dumps(checks or {}, indent=1, sort_keys=True) + "\n").encode())

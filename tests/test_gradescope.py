@@ -71,6 +71,15 @@ def test_gradescope_writes_valid_results_without_a_notebook(built, tmp_path):
     assert hidden and all(t["score"] == 0 and t["max_score"] > 0 for t in hidden)
 
 
+def _installed(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def test_autograder_zip_uses_our_runner_and_a_locked_venv(built):
     with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
         names = set(zf.namelist())
@@ -78,6 +87,8 @@ def test_autograder_zip_uses_our_runner_and_a_locked_venv(built):
         setup = zf.read("setup.sh").decode()
         lock = [line for line in zf.read("requirements.lock").decode().splitlines() if not line.startswith("#")]
         minor = zf.read("python-version").decode().strip()
+        uv = zf.read("uv-version").decode().strip() if "uv-version" in names else None
+    assert uv == _installed("uv"), "the zip must pin the build environment's uv (absent when it has none)"
     assert "venv/bin/python" in run and "-m grader.gradescope" in run and "timeout" in run
     assert "--no-deps -r" in setup and "mamba" not in setup and "miniforge" not in setup.lower()
     assert "--break-system-packages" not in setup

@@ -350,7 +350,10 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     after = _freeze(image_python) if image_pip else sorted(p.name for p in (tmp_path / "nopip").rglob("*"))
     assert after == before, "setup.sh changed the image interpreter's packages"
     assert list(home.iterdir()) == [], f"setup.sh wrote into the image's home: {sorted(home.rglob('*'))}"
-    assert (root / ".uv" / "bin" / "uv").exists(), "uv was not fetched into ROOT/.uv"
+    fetched = subprocess.run([str(root / ".uv" / "bin" / "uv"), "--version"], capture_output=True, text=True,
+                             check=True).stdout.split()[1]
+    assert fetched == metadata.version("uv") == (root / "source" / "uv-version").read_text().strip(), \
+        "setup.sh did not fetch the build environment's uv"
     python = root / "venv" / "bin" / "python"
     probe = "import sys; print(sys.base_prefix, '%d.%d' % sys.version_info[:2])"
     base, minor = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True).stdout.split()

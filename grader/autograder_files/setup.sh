@@ -44,7 +44,8 @@ find_uv() {  # an existing uv, or nothing
 
 fetch_uv() {  # unpack uv from PyPI into $UVDIR/bin/uv without touching any interpreter's packages
   mkdir -p "$UVDIR/bin"
-  local sys_py
+  local sys_py pin
+  pin="$(tr -d '[:space:]' < "$SRC/uv-version" 2>/dev/null || true)"  # the build's uv; newest when absent
   sys_py="$(command -v python3 || true)"
   if [ -z "$sys_py" ]; then
     say "no python3 on the image: installing the distribution's python3 (packages of it are not modified)"
@@ -52,16 +53,23 @@ fetch_uv() {  # unpack uv from PyPI into $UVDIR/bin/uv without touching any inte
     sys_py="$(command -v python3)"
   fi
   if "$sys_py" -m pip --version >/dev/null 2>&1 \
-      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" uv >&2; then
+      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" \
+        "uv${pin:+==$pin}" >&2; then
     ln -sf "$UVDIR/pkg/bin/uv" "$UVDIR/bin/uv"
   else  # no pip (or it failed): the wheel is a zip, so the standard library can unpack the binary
     say "pip unavailable; downloading the uv wheel with the standard library"
-    "$sys_py" - "$UVDIR/bin/uv" >&2 <<'PY'
+    "$sys_py" - "$UVDIR/bin/uv" "$pin" >&2 <<'PY'
 import io, json, os, platform, sys, urllib.parse, urllib.request, zipfile
 arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine().lower()]
-index = "https://pypi.org/pypi/uv/json"
+index, pin = "https://pypi.org/pypi/uv/json", sys.argv[2]
 info = json.load(urllib.request.urlopen(index, timeout=60))
-wheel = next(f for f in info["urls"] if f["filename"].endswith(".whl") and "manylinux" in f["filename"]
+files = info.get("releases", {}).get(pin) if pin else info["urls"]
+if not files:  # the JSON API's per-release lists are deprecated: the simple API (PEP 691) lists every file
+    simple = urllib.request.Request("https://pypi.org/simple/uv/",
+                                    headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    files = [f for f in json.load(urllib.request.urlopen(simple, timeout=60))["files"]
+             if f["filename"].startswith(f"uv-{pin}-")]
+wheel = next(f for f in files if f["filename"].endswith(".whl") and "manylinux" in f["filename"]
              and arch in f["filename"] and "musl" not in f["filename"])
 data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]), timeout=120).read()
 with zipfile.ZipFile(io.BytesIO(data)) as zf:
