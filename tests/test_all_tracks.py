@@ -184,3 +184,16 @@ def test_known_answers_per_track():
     assert retraining["C_hw"]["cloud_titan"] == pytest.approx(2_042_000)
     assert retraining["cheaper_policy"]["mobile_nomad"] == "daily"
     assert retraining["cheaper_policy"]["edge_guardian"] == "threshold"
+
+
+@pytest.mark.parametrize("key", sorted(opsmath.TRACKS))
+def test_slice_track_tables_equal_the_metrics_of_the_shadow_traffic(key):
+    """The gate test's tables come from the scenario's counts; they must be exactly slice_metrics of the rows."""
+    import pandas as pd
+
+    from grader.suites.test_slice_deployment import track_data, track_tables
+
+    _, _, old, new = track_data(key)
+    fast_old, fast_new = track_tables(key)
+    pd.testing.assert_frame_equal(fast_old, old, check_exact=True)
+    pd.testing.assert_frame_equal(fast_new, new, check_exact=True)
