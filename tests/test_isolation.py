@@ -43,6 +43,8 @@ SUITE = REPO / "grader" / "suites" / f"test_{A}.py"
 DRIFT = Path(opsmath.__file__).resolve().parent / "drift.py"
 SITE = Path(json.__file__).parent.parent  # the standard library: a planted module there would be imported by everyone
 PURELIB = Path(sysconfig.get_paths()["purelib"])  # site-packages of the grader's environment
+TOOL_CACHES = {".ruff_cache", ".pytest_cache", ".hypothesis"}
+"""Written into the repository by the test run itself (other tests run alongside under xdist); never importable."""
 MARKERS = ("Hidden suite: Drift Detective", "Distribution-drift statistics: PSI, KL")
 IMMORTAL = "613"  # `sleep 613` is what an immortal-process attack would leave running
 TA_USER = "opsgrade-ta"
@@ -286,7 +288,8 @@ def _tree_digest(*roots: Path) -> str:
 
 def _site_listing() -> list[str]:
     """Names on the grader's import path where a planted module or ``.pth`` file would run in the grader."""
-    return sorted(str(p) for root in (SITE, PURELIB, REPO) for p in root.iterdir())
+    return sorted(str(p) for root in (SITE, PURELIB, REPO) for p in root.iterdir()
+                  if not (root == REPO and p.name in TOOL_CACHES))
 
 
 def _python_prefix_command(cmd: list[str]) -> list[str]:
