@@ -132,6 +132,20 @@ def own_break_even(student, capex: float, hourly: float, h: float) -> int | None
     return None if j is None else int(fine[j])
 
 
+def check_break_even(student, carry, capex: float, hourly: float, expected: int | None,
+                     heterogeneity: float | None = None) -> None:
+    """The student's ``break_even_models`` against ``expected``, with error carried forward from their toils.
+
+    ``heterogeneity=None`` calls the function with its default (1.0), as the notebook's examples do.
+    """
+    kwargs = {} if heterogeneity is None else {"heterogeneity": heterogeneity}
+    h = 1.0 if heterogeneity is None else heterogeneity
+    call = describe_call("break_even_models", (capex, hourly), kwargs)
+    carry.check(lambda got, want: check_equal(got, want, call=call),
+                student.break_even_models(capex, hourly, **kwargs), expected,
+                recompute=lambda who: own_break_even(who, capex, hourly, h), student=student, reference=REFERENCE)
+
+
 def own_capacity(student, capacity: float, h: float) -> int:
     """Models that fit by the notebook's rule (count upwards until the next one no longer fits), student's toil."""
     hi = 1
@@ -228,34 +242,22 @@ def test_break_even_lab_example(student, carry):
 
     self_check(cost_gap(79) < 0 <= cost_gap(80) and opsmath.break_even_models(500_000, 150) == 80,
                "N* = 80 for $500k at $150/h, by hand and in opsmath")
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(500000, 150)"),
-                student.break_even_models(500_000, 150), 80,
-                recompute=lambda who: own_break_even(who, 500_000, 150, 1.0), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 500_000, 150, 80)
     # a tie counts ("at least"): at N = 64 both sides are exactly $224,000 + $100·1472 h = $100·3712 h
     self_check(100 * (20 * 64 + 64 * 6 + 0.5 * 64**2) == 224_000 + 100 * (5 * 64 + 3 * 64 * 6)
                and opsmath.break_even_models(224_000, 100) == 64, "tie at N = 64 for $224k at $100/h")
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(224000, 100)"),
-                student.break_even_models(224_000, 100), 64,
-                recompute=lambda who: own_break_even(who, 224_000, 100, 1.0), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 224_000, 100, 64)
     # a nearly homogeneous fleet breaks even only at about 450,000 models (the search must reach 1,000,000)
     far = opsmath.break_even_models(1_000_000, 150, _model(heterogeneity=1e-4))
     self_check(far is not None and far > 400_000, "N* > 400,000 for $1M at $150/h, h = 1e-4")
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(1000000, 150, heterogeneity=0.0001)"),
-                student.break_even_models(1_000_000, 150, heterogeneity=1e-4), far,
-                recompute=lambda who: own_break_even(who, 1_000_000, 150, 1e-4), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 1_000_000, 150, far, heterogeneity=1e-4)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
 def test_break_even_heterogeneous_fleet(student, carry):
     """A more entangled fleet (h = 2.5) breaks even sooner"""
     expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(750000, 180, heterogeneity=2.5)"),
-                student.break_even_models(750_000, 180, heterogeneity=2.5), expected,
-                recompute=lambda who: own_break_even(who, 750_000, 180, 2.5), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 750_000, 180, expected, heterogeneity=2.5)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
@@ -263,10 +265,7 @@ def test_break_even_without_dependencies_small_capex(student, carry):
     """No N² term but a cheap platform ($10k): still a finite N*"""
     expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
     self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(10000, 150, heterogeneity=0.0)"),
-                student.break_even_models(10_000, 150, heterogeneity=0.0), expected,
-                recompute=lambda who: own_break_even(who, 10_000, 150, 0.0), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 10_000, 150, expected, heterogeneity=0.0)
 
 
 @pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
@@ -275,10 +274,7 @@ def test_break_even_never_pays_off(student, carry):
     # h = 0: the platform saves at most ~192 h/yr (at N = 67), worth $57.6k at $300/h < $60k capex
     self_check(opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is None,
                "no N* for $60k at $300/h, h = 0")
-    carry.check(lambda got, want: check_equal(got, want, call="break_even_models(60000, 300, heterogeneity=0.0)"),
-                student.break_even_models(60_000, 300, heterogeneity=0.0), None,
-                recompute=lambda who: own_break_even(who, 60_000, 300, 0.0), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, 60_000, 300, None, heterogeneity=0.0)
 
     def pays_off(got, want) -> None:
         if (got is None) != (want is None):
@@ -297,11 +293,7 @@ def test_break_even_matches_reference(student, carry, decision):
     """Random capex, hourly cost and heterogeneity"""
     capex, hourly, h = decision
     expected = opsmath.break_even_models(capex, hourly, _model(heterogeneity=h))
-    call = describe_call("break_even_models", (capex, hourly), {"heterogeneity": h})
-    carry.check(lambda got, want: check_equal(got, want, call=call),
-                student.break_even_models(capex, hourly, heterogeneity=h), expected,
-                recompute=lambda who: own_break_even(who, capex, hourly, h), student=student,
-                reference=REFERENCE)
+    check_break_even(student, carry, capex, hourly, expected, heterogeneity=h)
 
 
 # -- team_capacity_models -----------------------------------------------------------------
