@@ -342,7 +342,7 @@ def grade_batch(
 def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints: dict[str, str], finished: int,
               total: int, progress: Callable[[int, int, str], None] | None) -> int:
     """Grade ``todo`` in a worker pool; on any interruption, kill the workers before re-raising."""
-    from grader.sandbox.parent import _without_main_module
+    from grader.sandbox.parent import without_main_module
     from grader.sandbox.preload import modules_for
 
     ctx = mp.get_context("spawn")
@@ -353,7 +353,7 @@ def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints:
         pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
                                       initializer=_init_worker, initargs=(preload,))
         try:
-            with _without_main_module():  # workers need nothing from the CLI's script (typer, rich)
+            with without_main_module():  # workers need nothing from the CLI's script (typer, rich)
                 futures = {pool.submit(_grade_job, assignment, job, str(out), prints[job.id]): job
                            for job in pending}
             for future in cf.as_completed(futures):

@@ -29,6 +29,8 @@ __all__ = [
     "StudentException",
     "StudentMissing",
     "StudentTimeout",
+    "prestart",
+    "without_main_module",
 ]
 
 _PRELOAD = ["grader.sandbox.child"]
@@ -81,18 +83,19 @@ def prestart(preload: Sequence[str] | None = None) -> None:
     from multiprocessing import forkserver
 
     _context(preload)
-    with _without_main_module():
+    with without_main_module():
         forkserver.ensure_running()
 
 
 @contextlib.contextmanager
-def _without_main_module() -> Iterator[None]:
+def without_main_module() -> Iterator[None]:
     """Keep multiprocessing from re-importing ``__main__`` in the child.
 
     By default a forkserver child re-runs the parent's main module (the CLI,
     pytest, the Gradescope entry point), which would load the grader and
     :mod:`opsmath` into the process that runs student code. The child needs
-    nothing from it: its target lives in :mod:`grader.sandbox.child`.
+    nothing from it: its target lives in :mod:`grader.sandbox.child`. The batch's
+    worker pool uses it too: a worker needs nothing from the CLI's script.
     """
     original = spawn.get_preparation_data
 
@@ -278,7 +281,7 @@ class Sandbox:
             "audit_hook": os.environ.get("OPSGRADE_AUDIT_HOOK", "1") != "0",
         }
         proc = ctx.Process(target=child.serve, args=(child_end, config), daemon=True)
-        with _without_main_module():
+        with without_main_module():
             proc.start()
         child_end.close()
         self._proc, self._conn = proc, parent_end
