@@ -35,10 +35,6 @@ def _python(minor: str) -> str | None:
     return found[-1] if found else shutil.which(f"python{minor}")
 
 
-def _python310() -> str | None:
-    return _python("3.10")
-
-
 def _base_python() -> str:
     """The interpreter this virtual environment was made from: the build environment's Python."""
     return getattr(sys, "_base_executable", None) or sys.executable
@@ -123,7 +119,7 @@ def _layout_root(built, root: Path) -> Path:
 @pytest.fixture(scope="module")
 def harness(built, tmp_path_factory):
     """One setup.sh run shared by every case: the root, and the environment run_autograder is called with."""
-    py310 = _python310()
+    py310 = _python("3.10")
     if py310 is None:
         pytest.skip("no Python 3.10 interpreter to stand in for Ubuntu 22.04's python3")
     root = _layout_root(built, tmp_path_factory.mktemp("gradescope") / "autograder")
