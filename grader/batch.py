@@ -33,16 +33,23 @@ import json
 import multiprocessing as mp
 import os
 import re
+import shutil
 import signal
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.shards import Shard
 
 __all__ = ["Job", "discover", "fingerprint", "grade_batch", "shard", "write_grades_csv"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+FINGERPRINT_ENV = ("OPSGRADE_HYPOTHESIS_PROFILE", "OPSGRADE_ISOLATION", "OPSGRADE_REQUIRE_ISOLATION")
+"""Switches that change results, hence enter every fingerprint (besides the code and the limits)."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,19 @@ def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
 
     target = workdir / "_exports" / _safe(zip_path.stem)
     if not target.exists():
-        tmp = target.with_name(target.name + ".partial")
+        tmp = target.with_name(f"{target.name}.partial-{os.getpid()}")  # shards may extract the same export at once
         with zipfile.ZipFile(zip_path) as zf:
             for member in zf.infolist():
                 resolved = (tmp / member.filename).resolve()
                 if not str(resolved).startswith(str(tmp.resolve())):
                     raise ValueError(f"unsafe path in export: {member.filename}")
             zf.extractall(tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another shard's extraction of the same zip got there first: keep it
+            if not target.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     meta_files = sorted(target.rglob("submission_metadata.yml"))
     metadata: dict[str, Any] = {}
     base = target
@@ -128,18 +140,15 @@ def discover(inputs: Iterable[str | os.PathLike], assignment: str, workdir: Path
     return unique
 
 
-def shard(jobs: list[Job], spec: str | None) -> list[Job]:
-    """Deterministic subset ``i/n`` (1-based) of ``jobs``, by sorted id."""
-    if not spec:
+def shard(jobs: list[Job], spec: str | Shard | None) -> list[Job]:
+    """Deterministic subset ``i/n`` (1-based, or ``auto`` from a scheduler: :mod:`grader.shards`) of ``jobs``."""
+    from grader.shards import resolve
+
+    part = resolve(spec)
+    if part is None:
         return jobs
-    try:
-        i, n = (int(x) for x in spec.split("/"))
-    except ValueError:
-        raise ValueError(f"--shard must look like 1/4, got {spec!r}") from None
-    if not 1 <= i <= n:
-        raise ValueError(f"--shard {spec}: need 1 <= i <= n")
     ordered = sorted(jobs, key=lambda j: j.id)
-    return [job for k, job in enumerate(ordered) if k % n == i - 1]
+    return [job for k, job in enumerate(ordered) if k % part.count == part.index - 1]
 
 
 @functools.cache
@@ -172,7 +181,7 @@ def fingerprint(assignment: str, notebook: Path | None) -> str:
     digest = hashlib.sha256()
     digest.update(f"{assignment}\0{grader.__version__}\0{_code_digest()}\0".encode())
     digest.update(repr(Limits.from_env()).encode())
-    for var in ("OPSGRADE_HYPOTHESIS_PROFILE", "OPSGRADE_ISOLATION", "OPSGRADE_REQUIRE_ISOLATION"):
+    for var in FINGERPRINT_ENV:
         digest.update(f"\0{var}={os.environ.get(var, '')}".encode())
     if notebook is not None:
         try:
@@ -306,14 +315,20 @@ def grade_batch(
     """Grade every submission in ``inputs`` into ``out``; returns the path of ``grades.csv``.
 
     Submissions whose ``results.json`` already exists and is valid are not
-    regraded (resume). ``workers`` defaults to the number of cores.
+    regraded (resume). ``workers`` defaults to the number of cores. With
+    ``shard_spec`` (``"i/n"`` or ``"auto"``, :mod:`grader.shards`) only that
+    shard is graded, and its record ``out/_shards/shard-i-of-n.json`` is
+    written and returned instead of ``grades.csv`` (``opsgrade merge`` writes
+    that once every shard has finished).
     """
+    from grader.shards import record, resolve
     from grader.suites import suite_path
 
     suite_path(assignment)  # fail early on an unknown assignment
+    part = resolve(shard_spec)  # before any work: a wrong --shard or scheduler environment fails here
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = shard(discover(inputs, assignment, out), shard_spec)
+    jobs = shard(discover(inputs, assignment, out), part)
     prints = {job.id: fingerprint(assignment, job.notebook) for job in jobs}
     todo = [j for j in jobs if not _done(out / j.id / "results.json", prints[j.id])]
     stale = [j for j in todo if (out / j.id / "results.json").exists()]
@@ -336,6 +351,8 @@ def grade_batch(
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+    if part is not None:  # grades.csv is the merge's (grader.merge): a shard only records that it finished
+        return record(assignment, part, prints, out)
     return write_grades_csv(assignment, jobs, out)
 
 
