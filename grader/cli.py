@@ -46,7 +46,7 @@ def grade(
 ) -> None:
     """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable)."""
     from grader.batch import grade_batch
-    from grader.shards import ShardError, resolve
+    from grader.shards import ShardError, resolve, unfinished
 
     try:
         shard = resolve(shard)
@@ -66,6 +66,11 @@ def grade(
         csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
                                progress=progress)
     console.print(f"wrote {csv_path}")
+    if shard is not None and (left := unfinished(csv_path)):
+        # a shard's scheduler must see the failure (the merge job waits on success): exit 3, rerun regrades these
+        console.print(f"[red]shard {shard}: {len(left)} submission(s) hit a grader error, not a grade "
+                      f"(first: {left[0]}); run this shard again after fixing the cause[/]")
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -97,6 +97,11 @@ def _check_shard(assignment: str, part: Shard, expected: list[Job], prints: dict
     if data.get("assignment") != assignment:
         return [Problem("submissions", f"{name} graded another assignment ({data.get('assignment')!r}, "
                                        f"not {assignment!r})")]
+    left = data.get("unfinished") or []
+    if left:
+        return [Problem("missing", f"{name} has not finished: {len(left)} submission(s) hit a grader error "
+                                   f"({_names(left)}); run it again (or grade the whole folder without --shard to "
+                                   "write grades.csv with them as grader errors)")]
     problems = []
     theirs = data.get("suite") or {}
     if theirs != version:

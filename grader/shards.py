@@ -16,11 +16,13 @@ cluster scheduler's environment (:func:`from_environment`):
 * **Kubernetes Indexed Jobs**: ``JOB_COMPLETION_INDEX`` (0-based) with
   ``OPSGRADE_SHARDS`` set by the manifest to the Job's ``completions``.
 
-When a shard has graded all of its submissions it writes
-``OUT/_shards/shard-<i>-of-<n>.json`` (atomically): which submissions it
-graded with which fingerprint, and the suite version and settings it graded
-with, so the merge can say which shard is missing, stale or from another
-version. A shard never writes ``grades.csv``: only the merge does.
+When a shard has run to its end it writes ``OUT/_shards/shard-<i>-of-<n>.json``
+(atomically): which submissions it graded with which fingerprint, which of
+them hit a grader error (a result that is not final: the shard is not done,
+and ``opsgrade grade`` exits with status 3 so the scheduler sees it), and the
+suite version and settings it graded with, so the merge can say which shard
+is missing, unfinished, stale or from another version. A shard never writes
+``grades.csv``: only the merge does.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ import json
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["MANIFESTS", "Shard", "ShardError", "from_environment", "parse", "record", "resolve", "suite_settings",
-           "suite_version"]
+           "suite_version", "unfinished"]
 
 MANIFESTS = "_shards"
 """Folder of the output folder where finished shards leave their record (ids never start with ``_``)."""
@@ -167,7 +169,8 @@ def manifest_path(out: Path, shard: Shard) -> Path:
 
 
 def record(assignment: str, shard: Shard, prints: Mapping[str, str], out: Path) -> Path:
-    """Write the record of a finished shard: its submissions' fingerprints, suite version and settings."""
+    """Write the record of a shard that ran to its end: its submissions' fingerprints, the suite version and
+    settings, and which submissions hit a grader error (``unfinished``: the merge waits until a rerun grades them)."""
     from grader.results import write_results
 
     path = manifest_path(out, shard)
@@ -176,8 +179,26 @@ def record(assignment: str, shard: Shard, prints: Mapping[str, str], out: Path) 
         "source": shard.source, "host": socket.gethostname(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "suite": suite_version(), "settings": suite_settings(), "submissions": dict(sorted(prints.items())),
+        "unfinished": _not_final(out, prints),
     }, path)
     return path
+
+
+def unfinished(record_path: Path) -> list[str]:
+    """Submissions of a shard whose result is not final (a grader error, e.g. a required wall missing)."""
+    return list(load(record_path).get("unfinished") or [])
+
+
+def _not_final(out: Path, ids: Iterable[str]) -> list[str]:
+    left = []
+    for job_id in ids:
+        try:
+            extra = json.loads((out / job_id / "results.json").read_text(encoding="utf-8")).get("extra_data") or {}
+        except (OSError, ValueError, AttributeError):
+            extra = {}
+        if not extra.get("final"):
+            left.append(job_id)
+    return sorted(left)
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def test_shards_leave_records_not_grades_and_the_merge_equals_one_machine(sharde
 
 def _refusal(folder, subs) -> MergeRefused:
     with pytest.raises(MergeRefused) as caught:
-        merge(A, [subs], folder)
+        merge(A, subs if isinstance(subs, list) else [subs], folder)
     assert not (folder / "grades.csv").exists()
     return caught.value
 
@@ -151,3 +151,23 @@ def test_merge_waits_for_a_shard_that_finishes_meanwhile(sharded, folder, monkey
         finisher.cancel()
     assert waited and "shard 2/2 is missing" in waited[0]
     assert merged.read_bytes() == (sharded["single"] / "grades.csv").read_bytes()
+
+
+def test_a_shard_on_a_node_without_a_required_wall_fails_and_records_no_grade(sharded, tmp_path, monkeypatch):
+    """OPSGRADE_REQUIRE_ISOLATION naming a wall the node lacks: no student code runs, no zero is recorded as final,
+    and the shard exits non-zero so its scheduler holds the merge back."""
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    monkeypatch.setenv("OPSGRADE_REQUIRE_ISOLATION", "landlock,seccomp,no-such-wall")
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["grade", "-a", A, str(sharded["subs"] / "alice.ipynb"), "-o", str(out), "-j", "1",
+                                    "--shard", "1/1"])
+    assert done.exit_code == 3, done.output
+    assert "1 submission(s) hit a grader error" in " ".join(done.output.split())
+    result = json.loads((out / "alice" / "results.json").read_text())
+    assert result["extra_data"]["status"] == "grader-error" and result["extra_data"]["final"] is False
+    assert "student code was not run: required isolation not available: no-such-wall" in result["output"]
+    refused = _refusal(out, [sharded["subs"] / "alice.ipynb"])
+    assert "shard 1/1 has not finished: 1 submission(s) hit a grader error (alice)" in str(refused)
