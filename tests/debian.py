@@ -15,8 +15,10 @@ def ensure(binaries: tuple[str, ...], packages: tuple[str, ...]) -> str:
     Installing needs root and apt-get (the package lists are refreshed once when the first try fails); a test
     that cannot have the component is skipped with the command that would install it.
     """
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])  # daemons live in sbin
+
     def found() -> str | None:
-        return next((path for name in binaries if (path := shutil.which(name))), None)
+        return next((path for name in binaries if (path := shutil.which(name, path=search))), None)
 
     if path := found():
         return path
