@@ -111,8 +111,8 @@ def _check_shard(assignment: str, part: Shard, expected: list[Job], prints: dict
     their_settings = data.get("settings") or {}
     changed = sorted(k for k in set(settings) | set(their_settings) if settings.get(k) != their_settings.get(k))
     if changed:
-        problems.append(Problem("settings", f"{name} ran with other settings ({', '.join(changed)}): "
-                                            f"{ {k: their_settings.get(k) for k in changed} } here "
+        problems.append(Problem("settings", f"{name} ran with other settings ({', '.join(changed)}): the shard had "
+                                            f"{ {k: their_settings.get(k) for k in changed} }, this merge has "
                                             f"{ {k: settings.get(k) for k in changed} }"))
     graded = set(data.get("submissions") or {})
     if graded != ids:
