@@ -171,3 +171,36 @@ def test_a_shard_on_a_node_without_a_required_wall_fails_and_records_no_grade(sh
     assert "student code was not run: required isolation not available: no-such-wall" in result["output"]
     refused = _refusal(out, [sharded["subs"] / "alice.ipynb"])
     assert "shard 1/1 has not finished: 1 submission(s) hit a grader error (alice)" in str(refused)
+
+
+def test_shards_extracting_one_export_at_once_both_get_its_submissions(tmp_path, monkeypatch):
+    """Two shards sharing an output folder may extract the same Gradescope export at the same moment: the one that
+    finishes second keeps the first one's folder and finds the same submissions, leaving no partial copy."""
+    import os
+    import zipfile
+
+    from grader.batch import discover
+
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("x/submission_metadata.yml", "submission_1:\n  :submitters:\n  - :name: A\n"
+                                                 "submission_2:\n  :submitters:\n  - :name: B\n")
+        for k in (1, 2):
+            zf.writestr(f"x/submission_{k}/{A}.ipynb", "{}")
+    out = tmp_path / "out"
+    extract = zipfile.ZipFile.extractall
+    other: list = []
+
+    def racing(self, path, *args, **kwargs):
+        extract(self, path, *args, **kwargs)
+        if not other:  # the other shard (another process) extracts and renames between our extraction and rename
+            other.append(None)
+            with monkeypatch.context() as elsewhere:
+                elsewhere.setattr(os, "getpid", lambda: 4_000_000)
+                other[0] = discover([export], A, out)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", racing)
+    mine = discover([export], A, out)
+    assert [(j.id, j.meta["name"]) for j in mine] == [("submission_1", "A"), ("submission_2", "B")]
+    assert [(j.id, j.notebook) for j in mine] == [(j.id, j.notebook) for j in other[0]]
+    assert sorted(p.name for p in (out / "_exports").iterdir()) == ["export"]
