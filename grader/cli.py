@@ -41,8 +41,12 @@ def grade(
     workers: int = typer.Option(0, "--workers", "-j", help="parallel workers (0 = all cores)"),
     shard: str = typer.Option(None, "--shard", help="grade only shard i/n of the submissions, e.g. 1/4"),
 ) -> None:
-    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable)."""
-    from grader.batch import grade_batch
+    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable).
+
+    When nothing could be graded (a worker could not start, an input is not a readable export) it says why and
+    exits with status 2, writing no grades.
+    """
+    from grader.batch import BatchError, grade_batch
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False, refresh_per_second=4) as bar:
@@ -51,8 +55,13 @@ def grade(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
 
-        csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
-                               progress=progress)
+        try:
+            csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
+                                   progress=progress)
+        except BatchError as exc:
+            bar.stop()
+            console.print(f"[red]cannot grade {assignment}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
     console.print(f"wrote {csv_path}")
 
 

@@ -51,6 +51,9 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
     """
     global _CONTEXT
     if _CONTEXT is None:
+        from grader.scratch import use_short_socket_dir
+
+        use_short_socket_dir()  # the forkserver's AF_UNIX socket goes there: a long TMPDIR must not stop it
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         os.environ.setdefault("MPLBACKEND", "Agg")
