@@ -28,6 +28,7 @@ Integrity of an interrupted or changed batch:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import io
@@ -35,7 +36,6 @@ import json
 import os
 import re
 import signal
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,50 +58,34 @@ class Job:
     id: str
     notebook: Path | None
     meta: dict[str, Any] = field(default_factory=dict)
+    problem: str = ""
+    """Why it cannot be graded (an export entry was refused): its result is this message, "ungradable"."""
 
 
 def _safe(name: str) -> str:
     return _SAFE.sub("_", name).strip("_") or "submission"
 
 
-def _notebook_in(folder: Path, assignment: str) -> Path | None:
-    from grader.gradescope import find_notebook
-
-    return find_notebook(folder, assignment)
-
-
 def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
-    """Jobs from a Gradescope "Export Submissions" zip (folders + ``submission_metadata.yml``)."""
-    import yaml
+    """Jobs from a Gradescope "Export Submissions" zip, read by :func:`grader.exports.read_export`.
 
-    target = workdir / "_exports" / _safe(zip_path.stem)
-    if not target.exists():
-        tmp = target.with_name(target.name + ".partial")
-        with zipfile.ZipFile(zip_path) as zf:
-            for member in zf.infolist():
-                resolved = (tmp / member.filename).resolve()
-                if not str(resolved).startswith(str(tmp.resolve())):
-                    raise ValueError(f"unsafe path in export: {member.filename}")
-            zf.extractall(tmp)
-        os.replace(tmp, target)
-    meta_files = sorted(target.rglob("submission_metadata.yml"))
-    metadata: dict[str, Any] = {}
-    base = target
-    if meta_files:
-        base = meta_files[0].parent
-        metadata = yaml.safe_load(meta_files[0].read_text(encoding="utf-8")) or {}
+    A submission whose entries were refused becomes a job with a ``problem`` (graded as that message); one whose
+    metadata could not be used keeps its notebook and loses only its names (``metadata_note``).
+    """
+    from grader.exports import ExportError, read_export
+
+    try:
+        found = read_export(zip_path, workdir, assignment)
+    except ExportError as exc:
+        raise BatchError(str(exc)) from None
     jobs = []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-        info = metadata.get(folder.name) or {}
-        people = [
-            {key: str(person.get(f":{key}", person.get(key, "")) or "") for key in ("name", "email", "sid")}
-            for person in (info.get(":submitters") or info.get("submitters") or [])
-            if isinstance(person, dict)
-        ]
-        meta: dict[str, Any] = dict(people[0]) if people else {"name": "", "email": "", "sid": ""}
-        if people:
-            meta["submitters"] = people
-        jobs.append(Job(_safe(folder.name), _notebook_in(folder, assignment), meta))
+    for item in found:
+        meta: dict[str, Any] = dict(item.people[0]) if item.people else {"name": "", "email": "", "sid": ""}
+        if item.people:
+            meta["submitters"] = item.people
+        if item.note:
+            meta["metadata_note"] = item.note
+        jobs.append(Job(_safe(item.folder), item.notebook, meta, item.problem))
     return jobs
 
 
@@ -125,7 +109,7 @@ def discover(inputs: Iterable[str | os.PathLike], assignment: str, workdir: Path
     for job in jobs:
         n = seen.get(job.id, 0)
         seen[job.id] = n + 1
-        unique.append(job if n == 0 else Job(f"{job.id}-{n + 1}", job.notebook, job.meta))
+        unique.append(job if n == 0 else dataclasses.replace(job, id=f"{job.id}-{n + 1}"))
     return unique
 
 
@@ -228,7 +212,10 @@ def _grade_job(assignment: str, job: Job, out: str, fp: str | None = None) -> tu
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
         try:
-            if job.notebook is None:
+            if job.problem:
+                results = zero_results(assignment, job.problem)
+                results["extra_data"]["status"] = "ungradable"
+            elif job.notebook is None:
                 results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
                 results["extra_data"]["status"] = "ungradable"
             else:
