@@ -303,9 +303,11 @@ class _Reader:
     def folder_of(self, name: str) -> str | None:
         """The submission folder an entry belongs to (read up to a ``..``), if any."""
         parts = name.split("/")
-        parts = [p for p in parts[:parts.index("..") if ".." in parts else len(parts)] if p not in ("", ".")]
+        climbs = ".." in parts
+        parts = [p for p in parts[:parts.index("..") if climbs else len(parts)] if p not in ("", ".")]
         depth = len(self.base)
-        if parts[:depth] == self.base and len(parts) > depth + (0 if name.endswith("/") else 1):
+        inside = depth + (0 if climbs or name.endswith("/") else 1)  # a file's last part is not its folder
+        if parts[:depth] == self.base and len(parts) > inside:
             return parts[depth]
         return None
 
