@@ -343,7 +343,11 @@ def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints:
         done(job_id, None)
 
     budget = Limits.from_env().submission_seconds + 120.0 + 60.0  # the worker's own alarm, then a margin
-    with ScratchRoot() as scratch:
+    try:
+        scratch = ScratchRoot()
+    except OSError as exc:  # no temporary directory where a socket path fits
+        raise BatchError(f"{exc}; nothing was graded") from None
+    with scratch:
         try:
             pool.run(tasks, min(workers, len(todo)), _init_worker, (preload,), on_done=done, on_lost=lost,
                      folder=lambda number: str(scratch.folder(f"w{number}")), task_seconds=budget)

@@ -56,8 +56,13 @@ def alive(pids: set[int]) -> set[int]:
     return living
 
 
-def shm_objects(pids: set[int]) -> set[str]:
-    """The ``/dev/shm`` files mapped by ``pids``."""
+def shm_inodes(pids: set[int]) -> set[int]:
+    """Inodes of the ``/dev/shm`` files mapped by ``pids``.
+
+    Inodes, not names: a semaphore is mapped under the temporary name glibc
+    created it with (``sem.XXXXXX``, since deleted) and lives on under its real
+    name (``sem.mp-...``), a hard link to the same inode.
+    """
     found = set()
     for pid in pids:
         try:
@@ -65,9 +70,22 @@ def shm_objects(pids: set[int]) -> set[str]:
         except OSError:
             continue
         for line in maps.splitlines():
-            path = line.split(maxsplit=5)[-1] if len(line.split(maxsplit=5)) == 6 else ""
-            if path.startswith("/dev/shm/"):
-                found.add(path.removesuffix(" (deleted)"))
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].startswith("/dev/shm/"):
+                found.add(int(fields[4]))
+    return found
+
+
+def shm_files(inodes: set[int]) -> set[str]:
+    """The ``/dev/shm`` files that are one of ``inodes``."""
+    found = set()
+    with os.scandir("/dev/shm") as entries:
+        for entry in entries:
+            try:
+                if entry.inode() in inodes:
+                    found.add(entry.path)
+            except OSError:
+                continue
     return found
 
 
@@ -88,13 +106,13 @@ class Watch:
     Attributes
     ----------
     processes, shm, roots : set
-        Every descendant seen, every ``/dev/shm`` file they mapped, every scratch root of the batch seen.
+        Every descendant seen, the inode of every ``/dev/shm`` file they mapped, every scratch root of the batch.
     """
 
     def __init__(self, pid: int, bases: tuple[str, ...] = SCRATCH_BASES, interval: float = 0.05) -> None:
         self.pid, self.bases, self.interval = pid, bases, interval
         self.processes: set[int] = set()
-        self.shm: set[str] = set()
+        self.shm: set[int] = set()
         self.roots: set[str] = set()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -102,7 +120,7 @@ class Watch:
     def _sample(self) -> None:
         family = descendants(self.pid)
         self.processes |= family
-        self.shm |= shm_objects(family | {self.pid})
+        self.shm |= shm_inodes(family | {self.pid})
         self.roots |= scratch_roots(self.pid, self.bases)
 
     def _run(self) -> None:
@@ -123,7 +141,7 @@ class Watch:
         """What is still there ``grace`` seconds after the batch ended at the latest: processes, shm files, roots."""
         deadline = time.monotonic() + grace
         while True:
-            left = {"processes": alive(self.processes), "shm": {p for p in self.shm if os.path.exists(p)},
+            left = {"processes": alive(self.processes), "shm": shm_files(self.shm),
                     "roots": {r for r in self.roots | scratch_roots(self.pid, self.bases) if os.path.exists(r)}}
             if not any(left.values()) or time.monotonic() > deadline:
                 return left

@@ -333,3 +333,51 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_an_undecodable_reply_through_run_autograder_costs_only_its_cell(built, solution, tmp_path):
+    """Gradescope's path: a reply too deep while the notebook starts once raised out of the submission's start,
+    so its sandbox was never closed and grading hung to the budget; now the cell fails and the rest is graded."""
+    nb = json.loads(json.dumps(solution))
+    nb["cells"].append(_cell(DEEP.replace("ONLY", "True")))
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(built.dist / A / "autograder" / f"{A}-autograder.zip") as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / f"{A}.ipynb").write_text(json.dumps(nb))
+    env = {**os.environ, "OPSGRADE_AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(root / "source")}
+    proc = subprocess.Popen([sys.executable, "-m", "grader.gradescope"], cwd=root / "source", env=env,
+                            start_new_session=True)
+    watch = Watch(proc.pid).start()
+    try:
+        assert proc.wait(timeout=300) == 0  # a hang guard, not a speed check
+    finally:
+        watch.stop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    results = json.loads((root / "results" / "results.json").read_text())
+    hidden = [t for t in results["tests"] if t.get("question")]
+    assert results["score"] == FULL and all(t["score"] == t["max_score"] for t in hidden)
+    assert results["extra_data"]["status"] == "cell-errors"
+    assert "unreadable answer from the submission" in results["output"]
+    left = watch.left_behind()
+    assert left["processes"] == set() and left["shm"] == set(), left
+
+
+def test_the_watch_sees_a_leaked_semaphore():
+    """The checks above are not vacuous: a process group killed with its resource tracker leaks its semaphore."""
+    code = "import multiprocessing as mp, time; lock = mp.get_context('spawn').Lock(); print('ok', flush=True); " \
+           "time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    watch = Watch(proc.pid).start()
+    assert proc.stdout.readline().strip() == "ok"
+    watch._sample()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    watch.stop()
+    leaked = watch.left_behind(grace=1.0)["shm"]
+    try:
+        assert leaked and all(Path(p).name.startswith("sem.mp-") for p in leaked), leaked
+    finally:
+        for path in leaked:
+            Path(path).unlink(missing_ok=True)
