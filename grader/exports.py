@@ -291,9 +291,10 @@ class _Reader:
 
     def __init__(self, label: str, archive: zipfile.ZipFile, dest: Path, limits: ExportLimits) -> None:
         self.label, self.archive, self.dest, self.limits = label, archive, dest, limits
-        metas = sorted((m for m in archive.infolist() if not _unsafe(m.filename)
+        # at the top or in the export's one folder, the shallowest: a student's own file of that name is not it
+        metas = sorted((m for m in archive.infolist() if not _unsafe(m.filename) and len(_parts(m.filename)) <= 2
                         and _parts(m.filename)[-1:] == [METADATA]), key=lambda m: (len(_parts(m.filename)), m.filename))
-        self.metadata = metas[0] if metas else None  # the shallowest: a student's own file of that name is not it
+        self.metadata = metas[0] if metas else None
         self.metadata_note = ""
         self.base = _parts(self.metadata.filename)[:-1] if self.metadata else []
         self.folders: dict[str, Exported] = {}

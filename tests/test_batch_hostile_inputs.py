@@ -381,3 +381,25 @@ def test_the_watch_sees_a_leaked_semaphore():
     finally:
         for path in leaked:
             Path(path).unlink(missing_ok=True)
+
+
+def test_a_start_that_fails_leaves_no_child_and_no_folder(built, tmp_path, monkeypatch):
+    """Whatever breaks while a notebook starts, its sandbox child and folders are gone when the error arrives."""
+    from grader.plugin import Submission
+    from grader.sandbox.parent import Sandbox
+
+    started: list[Sandbox] = []
+
+    def fail(self: Sandbox, index: int, source: str) -> None:
+        started.append(self)
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(Sandbox, "_run_cell", fail)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    with pytest.raises(RuntimeError, match="injected"):
+        Submission(built.solutions / f"{A}.ipynb", A)
+    (sandbox,) = started
+    assert sandbox._proc is None and sandbox._workdir is None
+    # its working folder and the kit folder are gone (multiprocessing's own folder serves the process for its life)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("pymp-")] == []

@@ -359,9 +359,10 @@ class Sandbox:
         self._next_id += 1
         rid = self._next_id
         message = {**message, "id": rid}
+        payload = dumps(message)  # the grader's own message: failing to encode it is the grader's error
         start = time.monotonic()
         try:
-            self._conn.send_bytes(dumps(message))
+            self._conn.send_bytes(payload)
             while True:
                 left = timeout - (time.monotonic() - start)
                 if left <= 0 or not self._conn.poll(left):
