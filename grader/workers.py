@@ -41,6 +41,8 @@ __all__ = ["WorkerStartError", "run"]
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 _MESSAGE_CHARS = 2000
 _START_RETRIES = 2
+START_SECONDS = 300.0
+"""A worker not ready this long after it was started (imports, forkserver) is killed as one that could not start."""
 
 
 class WorkerStartError(RuntimeError):
@@ -92,6 +94,15 @@ class _Worker:
     key: str | None = None
     since: float = field(default_factory=time.monotonic)
     lost: str = ""
+
+
+def _deadline(worker: _Worker, task_seconds: float | None) -> float | None:
+    """When ``worker`` is overdue: starting for :data:`START_SECONDS`, or on its task for ``task_seconds``."""
+    if not worker.ready:
+        return worker.since + START_SECONDS
+    if worker.key is not None and task_seconds is not None:
+        return worker.since + task_seconds
+    return None
 
 
 def _start(ctx: Any, number: int, folder: str | None, init: Callable[..., None], init_args: tuple) -> _Worker:
@@ -201,10 +212,9 @@ def run(
         for _ in range(min(workers, len(queue))):
             spawn()
         while live:
-            timeout = None
-            if task_seconds is not None:
-                busy = [w.since + task_seconds - time.monotonic() for w in live if w.key is not None]
-                timeout = max(0.0, min(busy)) + 0.1 if busy else None
+            deadlines = [_deadline(w, task_seconds) for w in live]
+            due = [d for d in deadlines if d is not None]
+            timeout = max(0.0, min(due) - time.monotonic()) + 0.1 if due else None
             ready = set(wait([w.conn for w in live] + [w.proc.sentinel for w in live], timeout))
             for worker in list(live):
                 if worker.conn in ready:
@@ -230,23 +240,26 @@ def run(
                             lose(key, f"the grading worker failed: {message[2]}")
                         give(worker)
                         continue
-                overdue = worker.key is not None and task_seconds is not None \
-                    and time.monotonic() - worker.since > task_seconds
+                deadline = _deadline(worker, task_seconds)
+                overdue = deadline is not None and time.monotonic() > deadline
                 if overdue:
-                    worker.lost = f"the grading worker took more than {task_seconds:g} s and was stopped"
+                    limit = task_seconds if worker.ready else START_SECONDS
+                    worker.lost = f"the grading worker took more than {limit:g} s and was stopped"
                     _kill(worker)
                 if worker.proc.sentinel in ready or overdue or worker.lost:
+                    worker.proc.join(timeout=1)  # its exit code, when it exited on its own
+                    _kill(worker)  # dead already, or its pipe is: either way nothing of it may stay
                     worker.proc.join(timeout=10)
                     worker.conn.close()
                     live.remove(worker)
                     if not worker.ready:
                         start_deaths += 1  # killed from outside while starting: tried again, a few times
                         if start_deaths > _START_RETRIES:
-                            raise WorkerStartError(
-                                f"grading workers exited while starting (last exit code {worker.proc.exitcode})")
+                            why = worker.lost if overdue else f"exit code {worker.proc.exitcode}"
+                            raise WorkerStartError(f"grading workers kept dying while starting (last: {why})")
                     if worker.key is not None:
-                        code = worker.proc.exitcode
-                        lose(worker.key, worker.lost or f"the grading worker died (exit code {code})")
+                        lose(worker.key, worker.lost if overdue else
+                             f"the grading worker died (exit code {worker.proc.exitcode})")
                     if queue and len(live) < workers:
                         spawn()
     finally:
