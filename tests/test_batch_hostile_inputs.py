@@ -403,3 +403,20 @@ def test_a_start_that_fails_leaves_no_child_and_no_folder(built, tmp_path, monke
     assert sandbox._proc is None and sandbox._workdir is None
     # its working folder and the kit folder are gone (multiprocessing's own folder serves the process for its life)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("pymp-")] == []
+
+
+def test_an_export_with_more_entries_than_the_limit_is_refused_whole(tmp_path, monkeypatch):
+    """Counted from the zip's end record, before the whole central directory is loaded."""
+    from grader.batch import BatchError, discover
+
+    export = tmp_path / "many.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("x/submission_metadata.yml", "{}")
+        for k in range(6):
+            zf.writestr(f"x/submission_{k}/{A}.ipynb", "{}")
+    monkeypatch.setenv("OPSGRADE_EXPORT_MAX_MEMBERS", "6")
+    with pytest.raises(BatchError, match=r"many\.zip has 7 entries, more than the limit of 6"):
+        discover([export], A, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*.ipynb"))
+    monkeypatch.setenv("OPSGRADE_EXPORT_MAX_MEMBERS", "7")
+    assert [job.id for job in discover([export], A, tmp_path / "out")] == [f"submission_{k}" for k in range(6)]
