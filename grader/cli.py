@@ -44,8 +44,12 @@ def grade(
         help="grade only shard i/n of the submissions (1-based, e.g. 1/4), or 'auto' from a Slurm array task or a "
              "Kubernetes Indexed Job; writes OUT/_shards/shard-i-of-n.json, and `opsgrade merge` the grades.csv"),
 ) -> None:
-    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable)."""
-    from grader.batch import grade_batch
+    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable).
+
+    When nothing could be graded (a worker could not start, an input is not a readable export) it says why and
+    exits with status 2, writing no grades.
+    """
+    from grader.batch import BatchError, grade_batch
     from grader.shards import ShardError, resolve, unfinished
 
     try:
@@ -63,8 +67,13 @@ def grade(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
 
-        csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
-                               progress=progress)
+        try:
+            csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
+                                   progress=progress)
+        except BatchError as exc:
+            bar.stop()
+            console.print(f"[red]cannot grade {assignment}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
     console.print(f"wrote {csv_path}")
     if shard is not None and (left := unfinished(csv_path)):
         # a shard's scheduler must see the failure (the merge job waits on success): exit 3, rerun regrades these
