@@ -143,6 +143,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     if int(exit_code) not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
+    if _LAST_SUBMISSION.get("wall_failed"):  # the grader's fault: a grader error, never a lower score
+        raise RuntimeError(_LAST_SUBMISSION["wall_failed"])
     info = _LAST_SUBMISSION.get("info") or {}
     status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
     public = dict(info.get("public_checks") or {})
@@ -346,6 +348,11 @@ def _first_line(source: str) -> str:
     lines = [line.strip() for line in source.splitlines() if line.strip()]
     code = [line for line in lines if not line.startswith("#")]
     return (code or lines or [""])[0]
+
+
+def record_wall_failure(reason: str) -> None:
+    """Called by the suite fixture when the sandbox could not put up a wall the kernel offers."""
+    _LAST_SUBMISSION["wall_failed"] = reason
 
 
 def record_submission(sub: Any) -> None:

@@ -137,3 +137,14 @@ def test_time_limits_are_counted_for_the_report(graded):
     assert counts["honest_raising_psi"] == 0 and counts["os_exit_cell"] == 0 and counts["syntax_error_cell"] == 0
     assert status_of(graded["psi_infinite_loop"]) == "timeouts"
     assert status_of(graded["honest_raising_psi"]) != "timeouts"
+
+
+def test_a_copy_padded_past_the_analysis_budget_is_still_found():
+    """Functions named like a protected one are compared first: padding cannot push a copy past the budget."""
+    import inspect
+
+    import opsmath.drift
+    from grader.originality import MAX_FUNCTIONS, copied_functions
+
+    pad = "\n".join(f"def pad{i}(a, b):\n    return a + b * {i}\n" for i in range(MAX_FUNCTIONS + 50))
+    assert copied_functions([pad, inspect.getsource(opsmath.drift.psi)]) == {"psi": "opsmath.drift.psi"}
