@@ -435,5 +435,16 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
             os._exit(0)
 
 
-if any("multiprocessing.forkserver" in arg for arg in getattr(sys, "orig_argv", ())):
+def _preloaded_by_forkserver() -> bool:
+    """Whether this import is the forkserver's preload (not a trusted process, nor a worker forked by a forkserver)."""
+    frame: types.FrameType | None = sys._getframe()
+    names = set()
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "forkserver.py")):
+            names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    return "main" in names and "_serve_one" not in names
+
+
+if _preloaded_by_forkserver():
     _anonymise()  # in the forkserver only: the trusted parent keeps its file names for its own tracebacks
