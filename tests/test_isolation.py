@@ -476,7 +476,8 @@ def attacked(request, built) -> dict:
     shutil.copy(built.solutions / f"{A}.ipynb", peer)
     blank = json.loads((built.dist / A / "student" / f"{A}.ipynb").read_text())
     tmp = work / "tmp"  # the batch's TMPDIR: the children's working directories, and nothing after the batch
-    tmp.mkdir(mode=0o700)
+    tmp.mkdir()
+    tmp.chmod(0o755)  # reachable by the children's uids (an unreachable one has its own test below)
     victim = Path("/dev/shm") / f"opsgrade-victim-{mode}-{os.getpid()}"
     victim.write_text("the grader's shared memory")
     victim.chmod(0o600)
