@@ -276,8 +276,11 @@ def _seal(keep_fd: int, plan: Plan) -> None:
     from multiprocessing import resource_tracker
 
     sys.stdin = open(0, closefd=False)  # fd 0 is /dev/null; the forkserver's stdin object is closed below
+    import resource
+
+    highest = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     os.closerange(3, keep_fd)
-    os.closerange(keep_fd + 1, 1 << 20)
+    os.closerange(keep_fd + 1, highest if 0 < highest < 1 << 20 else 1 << 20)  # close_range where libc has it
     tracker = resource_tracker._resource_tracker
     tracker._fd, tracker._pid = None, None
     kept = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
