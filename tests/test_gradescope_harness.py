@@ -384,8 +384,9 @@ libc.prctl(1, 0, 0, 0, 0)
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="root: the victim is root's file, the scope a cgroup")
 def test_a_hostile_notebook_cut_off_by_the_budget_leaves_nothing(harness, cases):
-    """Inherited descriptors, SysV IPC and a child that tries to outlive run_autograder: after the budget kills the
-    grader, root's shared memory is intact, no IPC object and no process of this run is left."""
+    """Inherited descriptors, SysV IPC and a child that tries to outlive run_autograder, audit hook off: after the
+    budget kills the grader, root's shared memory is intact, no IPC object and no process of this run is left, and
+    the next submission gets exactly its score."""
     from procscope import ProcessScope, describe
 
     root, env = harness
@@ -406,13 +407,15 @@ def test_a_hostile_notebook_cut_off_by_the_budget_leaves_nothing(harness, cases)
     try:
         proc = subprocess.run(scope.wrap(["./run_autograder"]), cwd=root, capture_output=True, text=True, timeout=600,
                               env={**env, "OPSGRADE_GRADING_SECONDS": "8", "OPSGRADE_CELL_SECONDS": "300",
-                                   "OPSGRADE_SUBMISSION_SECONDS": "300"})
+                                   "OPSGRADE_SUBMISSION_SECONDS": "300", "OPSGRADE_AUDIT_HOOK": "0"})
         assert proc.returncode == 0, proc.stderr
         assert json.loads((root / "results" / "results.json").read_text())["extra_data"]["status"] == "unfinished"
         assert [describe(pid) for pid in scope.members(settle=5.0)] == []
         assert victim.exists(), "root's shared memory was unlinked through an inherited descriptor"
         ipc = " ".join(Path(f"/proc/sysvipc/{kind}").read_text() for kind in ("shm", "msg"))
         assert f" {key} " not in f" {ipc} ".replace("\n", " ")
+        classmate = _run(root, env, cases["solution"])  # the next submission graded on this machine
+        assert classmate["score"] == sum(t["max_score"] for t in classmate["tests"] if t.get("question")) > 0
     finally:
         scope.close()
         victim.unlink(missing_ok=True)
