@@ -421,7 +421,7 @@ def _site_listing() -> list[str]:
                   if not (root == REPO and p.name in TOOL_CACHES))
 
 
-def _python_prefix_command(cmd: list[str]) -> list[str]:
+def _python_prefix_command(cmd: list[str], scratch: Path) -> list[str]:
     """Run ``cmd`` where the interpreter is reachable by other users.
 
     On Gradescope the grader's Python lives in a world-readable place. Here it
@@ -433,7 +433,7 @@ def _python_prefix_command(cmd: list[str]) -> list[str]:
     home = Path("/root")
     if home in base.parents and not os.stat(home).st_mode & 0o001:
         top = home / base.relative_to(home).parts[0]
-        fake = Path(tempfile.mkdtemp(prefix="opsgrade-fakeroot-"))
+        fake = Path(tempfile.mkdtemp(prefix="opsgrade-fakeroot-", dir=scratch))  # removed with scratch
         fake.chmod(0o711)
         (fake / top.name).mkdir()
         script = f"mount --bind {top} {fake / top.name} && mount --rbind {fake} {home} && exec \"$@\""
@@ -514,8 +514,8 @@ def attacked(request, built) -> dict:
     before = (_tree_digest(REPO / "grader", REPO / "opsmath"), _site_listing())
     scope = ProcessScope(f"isolation-{mode}")
     try:
-        proc = subprocess.run(scope.wrap(_python_prefix_command(cmd)), env=env, cwd=str(REPO), capture_output=True,
-                              text=True, timeout=600)
+        proc = subprocess.run(scope.wrap(_python_prefix_command(cmd, work)), env=env, cwd=str(REPO),
+                              capture_output=True, text=True, timeout=600)
         after = (_tree_digest(REPO / "grader", REPO / "opsmath"), _site_listing())
         results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
         uids = {r["extra_data"].get("isolation", {}).get("uid") for r in results.values()} - {None}
@@ -640,7 +640,7 @@ def _graded_alone(built, work: Path, env_extra: dict[str, str]) -> dict:
     env = {**os.environ, "OPSGRADE_ISOLATION": "uid", "OPSGRADE_REQUIRE_ISOLATION": "uid,landlock,seccomp",
            "MPLBACKEND": "Agg", **env_extra}
     cmd = [sys.executable, "-m", "grader.cli", "grade", "-a", A, str(inputs), "-o", str(out), "--workers", "1"]
-    proc = subprocess.run(_python_prefix_command(cmd), env=env, cwd=str(REPO), capture_output=True, text=True,
+    proc = subprocess.run(_python_prefix_command(cmd, work), env=env, cwd=str(REPO), capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((out / "solution" / "results.json").read_text())
