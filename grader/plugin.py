@@ -91,7 +91,7 @@ class Submission:
 
     def __init__(self, path: str | os.PathLike, assignment: str, limits: Limits | None = None) -> None:
         from grader.notebook import SubmissionError, read_code_cells
-        from grader.originality import assigned_names, copied_functions, defined_functions
+        from grader.originality import copied_functions, defined_functions
         from grader.studentkit import materialise
 
         self.path = Path(path)
@@ -100,7 +100,6 @@ class Submission:
         self.sandbox: Sandbox | None = None
         self.copied: dict[str, str] = {}
         self.defined_in: dict[str, int] = {}
-        self.assigned_in: dict[str, set[int]] = {}
         try:
             self.cells = read_code_cells(self.path)
         except SubmissionError as exc:
@@ -109,7 +108,6 @@ class Submission:
             return
         self.copied = copied_functions(self.cells)
         self.defined_in = defined_functions(self.cells)
-        self.assigned_in = assigned_names(self.cells)
         import tempfile
 
         self._kit = tempfile.mkdtemp(prefix="opsgrade-kit-")
@@ -135,16 +133,10 @@ class Submission:
     # -- integrity ---------------------------------------------------------------------
     def tainted(self, name: str) -> str | None:
         """Why calls to ``name`` must not earn points, or ``None``."""
+        # Refused accesses are reported (the audit hook names them) but cost no points: the hook's log lives in
+        # the child, where student code can erase it, so a policy built on it would bind only honest students.
         if name in self.copied:
             return f"{name} copies the reference implementation ({self.copied[name]}); no points for it"
-        if self.sandbox is None:
-            return None
-        cells = {f"cell {i}" for i in self.assigned_in.get(name, set())}
-        if name in self.defined_in:
-            cells.add(f"cell {self.defined_in[name]}")
-        for where, what in self.sandbox.violation_sites:
-            if where == name or where in cells:
-                return f"{name} is tied to a forbidden access ({what}); no points for it"
         return None
 
     def require_ok(self) -> None:
@@ -229,8 +221,15 @@ def submission(request: pytest.FixtureRequest):
     if not path:
         pytest.skip("no --submission given")
     from grader.runner import record_submission
+    from grader.sandbox.isolation import WallFailed
 
-    sub = Submission(path, _assignment_of(request))
+    try:
+        sub = Submission(path, _assignment_of(request))
+    except WallFailed as exc:
+        from grader.runner import record_wall_failure
+
+        record_wall_failure(str(exc))
+        raise
     try:
         yield sub
         record_submission(sub)

@@ -143,6 +143,8 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     if int(exit_code) not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
+    if _LAST_SUBMISSION.get("wall_failed"):  # the grader's fault: a grader error, never a lower score
+        raise RuntimeError(_LAST_SUBMISSION["wall_failed"])
     info = _LAST_SUBMISSION.get("info") or {}
     if (info.get("isolation") or {}).get("refused"):
         # OPSGRADE_REQUIRE_ISOLATION named a wall this machine cannot set: no student code ran, so this is no grade
@@ -350,6 +352,11 @@ def _first_line(source: str) -> str:
     lines = [line.strip() for line in source.splitlines() if line.strip()]
     code = [line for line in lines if not line.startswith("#")]
     return (code or lines or [""])[0]
+
+
+def record_wall_failure(reason: str) -> None:
+    """Called by the suite fixture when the sandbox could not put up a wall the kernel offers."""
+    _LAST_SUBMISSION["wall_failed"] = reason
 
 
 def record_submission(sub: Any) -> None:

@@ -360,3 +360,63 @@ def test_setup_without_an_interpreter_fetches_uv_and_a_managed_python(built, tmp
     remote = _run(root, env, json.dumps(solution).encode())
     local = grade_notebook(A, built.solutions / f"{A}.ipynb")
     assert remote["score"] == local["score"] == sum(t["max_score"] for t in local["tests"]) > 0
+
+
+HOSTILE_CELL = '''
+import ctypes, os, signal, stat
+libc = ctypes.CDLL(None, use_errno=True)
+for fd in range(3, 4096):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"REGISTER:/{victim}:shared_memory\\n" * 20)
+    except OSError:
+        pass
+libc.shmget({key}, 16 << 20, 0o1666)
+libc.msgget({key}, 0o1666)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+try:
+    os.setsid()
+except OSError:
+    pass
+libc.prctl(1, 0, 0, 0, 0)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root: the victim is root's file, the scope a cgroup")
+def test_a_hostile_notebook_cut_off_by_the_budget_leaves_nothing(harness, cases):
+    """Inherited descriptors, SysV IPC and a child that tries to outlive run_autograder, audit hook off: after the
+    budget kills the grader, root's shared memory is intact, no IPC object and no process of this run is left, and
+    the next submission gets exactly its score."""
+    from procscope import ProcessScope, describe
+
+    root, env = harness
+    key = 0x0B5E1902
+    victim = Path("/dev/shm") / f"opsgrade-victim-gradescope-{os.getpid()}"
+    victim.write_text("root's shared memory")
+    victim.chmod(0o600)
+    nb = json.loads(cases["solution"])
+    nb["cells"][:0] = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": HOSTILE_CELL.format(victim=victim.name, key=key)}]
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "while True:\n    pass\n", "outputs": [],
+                        "execution_count": None})
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder)
+        (root / folder).mkdir()
+    (root / "submission" / f"{A}.ipynb").write_text(json.dumps(nb))
+    scope = ProcessScope("gradescope")
+    try:
+        proc = subprocess.run(scope.wrap(["./run_autograder"]), cwd=root, capture_output=True, text=True, timeout=600,
+                              env={**env, "OPSGRADE_GRADING_SECONDS": "8", "OPSGRADE_CELL_SECONDS": "300",
+                                   "OPSGRADE_SUBMISSION_SECONDS": "300", "OPSGRADE_AUDIT_HOOK": "0"})
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads((root / "results" / "results.json").read_text())["extra_data"]["status"] == "unfinished"
+        assert [describe(pid) for pid in scope.members(settle=5.0)] == []
+        assert victim.exists(), "root's shared memory was unlinked through an inherited descriptor"
+        ipc = " ".join(Path(f"/proc/sysvipc/{kind}").read_text() for kind in ("shm", "msg"))
+        assert f" {key} " not in f" {ipc} ".replace("\n", " ")
+        classmate = _run(root, env, cases["solution"])  # the next submission graded on this machine
+        assert classmate["score"] == sum(t["max_score"] for t in classmate["tests"] if t.get("question")) > 0
+    finally:
+        scope.close()
+        victim.unlink(missing_ok=True)
+        subprocess.run(["ipcrm", "-M", str(key), "-Q", str(key)], capture_output=True, check=False)

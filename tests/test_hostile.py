@@ -137,3 +137,45 @@ def test_time_limits_are_counted_for_the_report(graded):
     assert counts["honest_raising_psi"] == 0 and counts["os_exit_cell"] == 0 and counts["syntax_error_cell"] == 0
     assert status_of(graded["psi_infinite_loop"]) == "timeouts"
     assert status_of(graded["honest_raising_psi"]) != "timeouts"
+
+
+def test_a_copy_padded_past_the_analysis_budget_is_still_found():
+    """Functions named like a protected one are compared first: padding cannot push a copy past the budget."""
+    import inspect
+
+    import opsmath.drift
+    from grader.originality import MAX_FUNCTIONS, copied_functions
+
+    pad = "\n".join(f"def pad{i}(a, b):\n    return a + b * {i}\n" for i in range(MAX_FUNCTIONS + 50))
+    assert copied_functions([pad, inspect.getsource(opsmath.drift.psi)]) == {"psi": "opsmath.drift.psi"}
+
+
+def test_removing_a_work_folder_cannot_fail(tmp_path):
+    """What a child may leave where no private tmpfs holds its files: a tree deeper than PATH_MAX and the recursion
+    limit, folders without permissions, a symlink out (whose target must survive)."""
+    import os
+
+    from grader.sandbox.isolation import remove_tree
+
+    work = tmp_path / "work"
+    work.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (work / "link").symlink_to(outside)
+    (work / "link_dir").symlink_to(tmp_path)
+    fd = os.open(work, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("d", dir_fd=fd)
+        sub = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = sub
+    with open(os.open("file", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "w") as fh:
+        fh.write("x")
+    os.mkdir("locked", dir_fd=fd)
+    os.close(fd)
+    (work / "closed").mkdir()
+    (work / "closed" / "inside").write_text("x")
+    (work / "closed").chmod(0)
+    remove_tree(work)
+    assert not work.exists()
+    assert outside.read_text() == "keep me" and tmp_path.is_dir()

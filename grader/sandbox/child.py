@@ -10,6 +10,10 @@ child
 * puts itself behind the operating system's walls
   (:func:`grader.sandbox.isolation.confine`: its own unprivileged uid when
   the grader is root, Landlock, seccomp, no network, death with its parent);
+* keeps nothing of the grader in reach (:func:`_seal`): only stdio and its
+  protocol socket stay open, the environment, ``argv`` and ``sys.path`` are
+  scrubbed, the multiprocessing authkey replaced; the grader's code objects
+  carry no file names (:func:`_anonymise`, in the forkserver);
 * installs an audit hook (PEP 578) as a second layer that names refused
   accesses (reads of the grader and reference library, writes outside the
   working directory, new processes, signals, ``ctypes``, sockets, garbage
@@ -134,14 +138,14 @@ def _install_guard(workdir: str, protected: tuple[str, ...]) -> list[str]:
             if path is None:
                 return
             if inside(path, protected):
-                record(f"read {path}")
-                raise PermissionError(f"the grader does not allow access to {path}")
+                record("read of a protected file")
+                raise PermissionError("the grader does not allow access to this path")
             mode, flags = args[1], args[2]
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )
             if writing and not inside(path, allowed_write):
-                raise PermissionError(f"writing outside the working directory is not allowed: {path}")
+                raise PermissionError("writing outside the working directory is not allowed")
         elif event == "import":
             name = args[0] or ""
             if name in ("opsmath", "grader") or name.startswith(("opsmath.", "grader.")):
@@ -157,8 +161,8 @@ def _install_guard(workdir: str, protected: tuple[str, ...]) -> list[str]:
         elif event in _LISTING_EVENTS:
             path = resolve(args[0]) if args and isinstance(args[0], (str, bytes, os.PathLike)) else None
             if path is not None and inside(path, protected):
-                record(f"list {path}")
-                raise PermissionError(f"the grader does not allow access to {path}")
+                record("listing of a protected folder")
+                raise PermissionError("the grader does not allow access to this path")
         elif event == "object.__setattr__" and args and args[0] is hook:
             raise PermissionError("the grader's guard cannot be modified")
 
@@ -231,6 +235,122 @@ def _describe(exc: BaseException) -> str:
     return "".join(lines).strip()[-800:]
 
 
+def _enter_sandbox(conn: Any, config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Limits, walls, audit hook, then nothing of the grader left in reach: returns (isolation, violations).
+
+    A wall that is required but missing, or that the kernel offers but could
+    not be set up (``failed``), means no student code runs at all.
+    """
+    _limit_resources(int(config.get("memory_bytes", 2**31)), int(config.get("cpu_seconds", 300)))
+    plan = Plan(**config["plan"])
+    try:
+        isolation = confine(plan).as_dict()
+    except PermissionError as exc:  # a required wall is missing: run no student code at all
+        isolation = {"layers": [], "missing": {"required": str(exc)}, "refused": True}
+    if isolation.get("failed"):
+        failed = "; ".join(f"{k}: {v}" for k, v in sorted(isolation["failed"].items()))
+        isolation.update(refused=True, missing={**isolation["missing"], "required": f"wall set-up failed ({failed})"})
+    if config.get("audit_hook", True):
+        violations = _install_guard(plan.workdir, tuple(os.path.realpath(p) for p in config.get("protected", ())))
+    else:  # tests only: prove that the operating system's walls hold without the hook
+        violations = []
+    _seal(conn.fileno(), plan)
+    return isolation, violations
+
+
+_KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "MPLBACKEND", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                     "MKL_NUM_THREADS", "PYTHONHASHSEED")
+
+
+def _seal(keep_fd: int, plan: Plan) -> None:
+    """Leave student code nothing of the grader: descriptors, environment, argv, paths, authkey.
+
+    Only stdio (``/dev/null``) and the protocol socket stay open: the
+    multiprocessing resource tracker's pipe (whose unconfined reader would
+    unlink names a child registers) and anything else inherited from the
+    forkserver are closed. The environment keeps only locale and thread
+    settings; ``sys.argv``, ``sys.orig_argv`` and ``sys.path`` lose the
+    grader's command line and folders; the multiprocessing authkey is replaced.
+    """
+    import multiprocessing.process as mp_process
+    from multiprocessing import resource_tracker
+
+    sys.stdin = open(0, closefd=False)  # fd 0 is /dev/null; the forkserver's stdin object is closed below
+    import resource
+
+    highest = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, highest if 0 < highest < 1 << 20 else 1 << 20)  # close_range where libc has it
+    tracker = resource_tracker._resource_tracker
+    tracker._fd, tracker._pid = None, None
+    kept = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
+    os.environ.clear()
+    os.environ.update(kept, HOME=plan.workdir, TMPDIR=plan.workdir, PATH="/usr/bin:/bin", OPSGRADE_SANDBOX="1")
+    sys.argv = [""]
+    sys.orig_argv = [sys.executable]
+    readable = (plan.workdir, *plan.read_roots)
+    sys.path[:] = [p for p in sys.path if p and any(p == r or p.startswith(r.rstrip(os.sep) + os.sep)
+                                                    for r in readable)]
+    sys.path_importer_cache.clear()
+    mp_process.current_process().authkey = os.urandom(32)
+    mp_process.ORIGINAL_DIR = plan.workdir
+    _forget_start_up()
+
+
+_START_UP_KEYS = frozenset({"authkey", "sys_path", "sys_argv", "dir", "orig_dir", "main_path", "init_main_from_path"})
+
+
+def _forget_start_up() -> None:
+    """Empty what multiprocessing's start-up frames still hold (the parent's authkey, argv, folders, preloads)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if "multiprocessing" in frame.f_code.co_filename:
+            for name, value in frame.f_locals.items():
+                if isinstance(value, dict) and _START_UP_KEYS & set(value):
+                    value.clear()
+                elif isinstance(value, list) and name in ("sys_path", "preload"):
+                    value.clear()
+        frame = frame.f_back
+
+
+def _anonymise(prefix: str = "grader") -> None:
+    """Strip the grader's file names from its modules and code objects (forkserver only).
+
+    Student code can walk frames up to :func:`serve`; the file names it
+    would find there say where the grader keeps its files. Landlock keeps the
+    files unreadable; this keeps their location unsaid.
+    """
+
+    def recode(code: types.CodeType) -> types.CodeType:
+        consts = tuple(recode(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+        return code.replace(co_filename=f"<{prefix}>", co_consts=consts)
+
+    def fix(obj: Any) -> None:
+        fn = getattr(obj, "__func__", obj)
+        if isinstance(fn, types.FunctionType) and not fn.__code__.co_filename.startswith("<"):
+            fn.__code__ = recode(fn.__code__)
+        elif isinstance(obj, property):
+            for part in (obj.fget, obj.fset, obj.fdel):
+                fix(part)
+
+    for name, module in list(sys.modules.items()):
+        if not (name == prefix or name.startswith(prefix + ".")) or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == name:
+                for member in list(vars(value).values()):
+                    fix(member)
+            elif getattr(value, "__module__", None) == name:
+                fix(value)
+        module.__file__ = f"<{name}>"
+        module.__cached__ = None
+        module.__loader__ = None
+        if hasattr(module, "__path__"):
+            module.__path__ = []
+        if module.__spec__ is not None:
+            module.__spec__ = None
+
+
 def serve(conn: Any, config: dict[str, Any]) -> None:
     """Child main loop: set up the sandbox, then answer requests until EOF.
 
@@ -243,9 +363,7 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the batch's business, not the child's
     workdir = config["workdir"]
     os.chdir(workdir)
-    os.environ["TMPDIR"] = workdir
-    os.environ["HOME"] = workdir
-    os.environ["OPSGRADE_SANDBOX"] = "1"  # labkit skips interactive figures while grading
+    os.environ["OPSGRADE_SANDBOX"] = "1"  # labkit skips interactive figures while grading (TMPDIR, HOME: _seal)
     sys.dont_write_bytecode = True
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -254,15 +372,8 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
     for name in [m for m in sys.modules if m == "opsmath" or m.startswith(("opsmath.", "grader.suites"))]:
         del sys.modules[name]
     send, recv = conn.send_bytes, conn.recv_bytes
-    _limit_resources(int(config.get("memory_bytes", 2**31)), int(config.get("cpu_seconds", 300)))
-    try:
-        isolation = confine(Plan(**config["plan"])).as_dict()
-    except PermissionError as exc:  # a required wall is missing: run no student code at all
-        isolation = {"layers": [], "missing": {"required": str(exc)}, "refused": True}
-    if config.get("audit_hook", True):
-        violations = _install_guard(workdir, tuple(os.path.realpath(p) for p in config.get("protected", ())))
-    else:  # tests only: prove that the operating system's walls hold without the hook
-        violations = []
+    isolation, violations = _enter_sandbox(conn, config)
+    config.clear()  # the protected paths and the plan stay out of reach of frame walks (the Process holds it)
     sys.path.insert(0, workdir)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     reported = 0
@@ -325,3 +436,18 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
             send(payload)
         except (OSError, ValueError):
             os._exit(0)
+
+
+def _preloaded_by_forkserver() -> bool:
+    """Whether this import is the forkserver's preload (not a trusted process, nor a worker forked by a forkserver)."""
+    frame: types.FrameType | None = sys._getframe()
+    names = set()
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(os.path.join("multiprocessing", "forkserver.py")):
+            names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    return "main" in names and "_serve_one" not in names
+
+
+if _preloaded_by_forkserver():
+    _anonymise()  # in the forkserver only: the trusted parent keeps its file names for its own tracebacks

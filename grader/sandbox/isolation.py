@@ -25,16 +25,34 @@ code runs (:func:`confine`):
     ``process_vm_readv``/``writev``, no new namespaces or mounts, no sockets,
     no signals to other processes, no ``chmod``/``chown`` and no kernel
     facilities a notebook has no use for (``bpf``, ``io_uring``, keyrings...).
-``netns``
-    As root, the child leaves the network namespace (no interfaces but a
-    downed loopback).
+    Argument filters close the routes by which the kernel signals a process
+    for the child (``F_SETOWN``, ``F_SETSIG``, ``O_ASYNC``, ``FIOSETOWN``,
+    ``SIOCSPGRP``...), deny System V IPC and POSIX message queues,
+    ``setsid``/``setpgid``, ``fallocate`` and any change of the death signal.
+``scope``
+    Landlock scoping (ABI 6, Linux 6.12): no signal by any route and no
+    abstract unix socket reaches a process outside the child's domain.
+``netns``, ``ipcns``, ``mountns`` (and ``userns`` without root)
+    The child leaves the network namespace (no interfaces but a downed
+    loopback) and the IPC namespace (its SysV objects die with it); in its
+    own mount namespace its working directory is a size-limited tmpfs
+    (``disk``: nothing left behind, no disk filled) and every protected
+    directory is covered by an empty one (``hide``: ``os.stat`` finds nothing).
+    Without root these come from an unprivileged user namespace, whose
+    capabilities are dropped before student code runs.
+``tasks``
+    ``RLIMIT_NPROC`` counted under a uid (root) or user namespace of the
+    child's own caps its threads at :data:`TASKS_PER_CHILD`.
 ``pdeathsig``
-    The child is killed when the process that forked it dies, so no student
-    process outlives its grading.
+    The child is killed when the process that forked it dies, and cannot
+    change that; it cannot create processes, so nothing of it outlives its
+    grading.
 
 Each mechanism that is missing on a kernel is reported (:class:`Applied`)
 and shows in the submission's result as a warning: the grader degrades
-loudly, never silently. The PEP 578 audit hook installed afterwards by
+loudly, never silently. A mechanism the kernel offers that could not be set
+up (``Applied.failed``) is a grader error: the parent raises
+:class:`WallFailed` and no student code is graded. The PEP 578 audit hook installed afterwards by
 :mod:`grader.sandbox.child` is a second layer that explains refusals; it is
 not the wall.
 """
@@ -48,18 +66,24 @@ import sys
 import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
+    "DISK_BYTES",
+    "TASKS_PER_CHILD",
     "UID_BASE",
     "Applied",
     "Plan",
+    "WallFailed",
     "confine",
     "die_with_parent",
     "harden_parent",
     "install_readable_by_others",
     "lock_down",
+    "make_workdir",
     "plan",
     "read_roots",
+    "remove_tree",
 ]
 
 UID_BASE = 200_000
@@ -100,7 +124,41 @@ _DENIED_SYSCALLS = (
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
     "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid",
     "capset", "seccomp",
+    # System V IPC and POSIX message queues: kernel objects that outlive the child and cross batches and uids
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop",
+    "semctl", "ipc", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    # leaving the process group the batch kills; reserving disk beyond the file-size limit
+    "setsid", "setpgid", "fallocate",
 )
+
+# fcntl commands and ioctls that make the kernel signal a process chosen by the caller (seccomp's kill filter never
+# sees those signals) or touch a terminal: F_SETOWN, F_SETSIG, F_SETOWN_EX, F_SETLEASE, F_NOTIFY; FIOSETOWN,
+# SIOCSPGRP, FIOASYNC, TIOCSPGRP, TIOCSTI. Compared on the low 32 bits (the kernel reads an unsigned int).
+_DENIED_FCNTL = (8, 10, 15, 1024, 1026)
+_DENIED_IOCTL = (0x8901, 0x8902, 0x5452, 0x5410, 0x5412)
+_O_ASYNC = 0o20000
+_F_SETFL = 4
+_LOW32 = 0xFFFFFFFF
+
+TASKS_PER_CHILD = 64
+"""Threads (each takes a PID) one child may run: a thread bomb stops there, not at the grader's own limit."""
+DISK_BYTES = 128 * 2**20
+"""Default size of the child's private tmpfs working directory (``OPSGRADE_DISK_BYTES``)."""
+DISK_INODES = 20_000
+"""Files and directories the child may create in it."""
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWUSER = 0x10000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 1, 2, 4, 8, 0x4000, 0x40000
+_SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture (new syscalls share one table)
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1
+_LANDLOCK_SCOPE_SIGNAL = 2
+
+
+class WallFailed(RuntimeError):
+    """A wall the kernel offers could not be put up: a fault of the grader's set-up, never the student's."""
 
 
 @dataclass(frozen=True)
@@ -119,12 +177,20 @@ class Plan:
     require : tuple of str
         Mechanisms that must be in force; if one fails the child refuses to
         run student code (``OPSGRADE_REQUIRE_ISOLATION``, comma-separated).
+    hide : tuple of str
+        Protected directories covered by an empty read-only tmpfs in the
+        child's mount namespace, so that even ``os.stat`` (which Landlock does
+        not mediate) finds nothing inside them.
+    disk_bytes : int
+        Size of the child's private tmpfs working directory.
     """
 
     workdir: str
     read_roots: tuple[str, ...]
     drop_uid: bool
     require: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
+    disk_bytes: int = DISK_BYTES
 
 
 @dataclass
@@ -133,11 +199,14 @@ class Applied:
 
     layers: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     uid: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """Plain data for the parent (layers in force, missing ones with the reason)."""
-        return {"layers": list(self.layers), "missing": dict(self.missing), "uid": self.uid}
+        """Plain data for the parent: layers in force, missing ones (the kernel lacks them) and failed ones
+        (the kernel offers them but the set-up failed: a grader error) with the reason."""
+        return {"layers": list(self.layers), "missing": dict(self.missing), "failed": dict(self.failed),
+                "uid": self.uid}
 
 
 # -- planning (parent) -----------------------------------------------------------------------------------------
@@ -235,7 +304,102 @@ def plan(workdir: str, protected: Iterable[str] = ()) -> Plan:
         drop = False
     else:
         drop = is_root and install_readable_by_others()
-    return Plan(workdir=os.path.realpath(workdir), read_roots=read_roots(protected), drop_uid=drop, require=require)
+    protected = tuple(protected)
+    disk = int(os.environ.get("OPSGRADE_DISK_BYTES", DISK_BYTES))
+    return Plan(workdir=os.path.realpath(workdir), read_roots=read_roots(protected), drop_uid=drop, require=require,
+                hide=tuple(os.path.realpath(p) for p in protected if os.path.isdir(p)), disk_bytes=disk)
+
+
+def _reachable_by_others(path: str) -> bool:
+    """Every directory from ``/`` down to ``path`` is searchable by other users."""
+    parts = os.path.realpath(path).split(os.sep)
+    for i in range(2, len(parts) + 1):
+        try:
+            if not os.stat(os.sep.join(parts[:i])).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def make_workdir(prefix: str = "opsgrade-") -> str:
+    """A fresh working directory for one child, where the child's own uid can reach it.
+
+    As root the child runs under another uid: a ``TMPDIR`` below a folder
+    only root may enter (``/root/tmp``) would leave its working directory
+    unreachable and its Landlock rule impossible. The system's ``/tmp`` is
+    used instead in that case.
+    """
+    import tempfile
+
+    base = tempfile.gettempdir()
+    if os.geteuid() == 0 and not _reachable_by_others(base):
+        base = next((d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d) and _reachable_by_others(d)),
+                    base)
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
+def remove_tree(path: str | os.PathLike) -> None:
+    """Remove ``path`` whatever the child left in it; never raises.
+
+    Iterative and descriptor-based: a tree 100,000 directories deep (deeper
+    than ``PATH_MAX`` and than Python's recursion limit), directories without
+    read or search permission and symlinks are all removed; nothing outside
+    ``path`` is followed.
+    """
+    path = os.fspath(path)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
+        os.chmod(path, 0o700)
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    names: list[str] = []  # the directories entered below ``path``, in order
+    try:
+        while True:
+            entered = False
+            for name in os.listdir(fd):
+                try:
+                    if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                        try:
+                            os.rmdir(name, dir_fd=fd)
+                            continue
+                        except OSError:
+                            pass
+                        os.chmod(name, 0o700, dir_fd=fd)  # the child is gone: nothing swaps it for a symlink
+                        sub = os.open(name, flags, dir_fd=fd)
+                        os.close(fd)
+                        fd, entered = sub, True
+                        names.append(name)
+                        break
+                    os.unlink(name, dir_fd=fd)
+                except OSError:
+                    continue
+            if entered:
+                continue
+            if not names:
+                break
+            up = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            fd = up
+            try:
+                os.rmdir(names.pop(), dir_fd=fd)
+            except OSError:
+                return  # something we cannot remove (another user's file): stop rather than loop
+    except OSError:
+        pass
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 # -- applying (child) ------------------------------------------------------------------------------------------
@@ -262,40 +426,152 @@ def _chown_tree(root: str, uid: int, gid: int) -> None:
 
 
 def _drop_uid(workdir: str, applied: Applied) -> None:
+    import resource
+
     uid = UID_BASE + os.getpid()
     _chown_tree(workdir, uid, uid)
     os.chmod(workdir, 0o700)
     os.setgroups([])
+    # counted per uid, and this uid is the child's alone: a thread bomb stops here, not at the grader's limit
+    resource.setrlimit(resource.RLIMIT_NPROC, (TASKS_PER_CHILD, TASKS_PER_CHILD))
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     if os.getuid() != uid or os.geteuid() != uid:  # pragma: no cover - kernel refused silently
         raise OSError(errno.EPERM, "uid drop did not take effect")
     applied.uid = uid
-    applied.layers.append("uid")
+    applied.layers += ["uid", "tasks"]
 
 
-def _leave_network(applied: Applied) -> None:
-    if os.geteuid() != 0:
-        applied.missing["netns"] = "needs root; sockets are refused by seccomp instead"
-        return
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _unshare(applied: Applied) -> bool:
+    """Private network, IPC and mount namespaces (as root directly, otherwise inside a user namespace).
+
+    Returns whether a mount namespace of the child's own is in force.
+    """
     libc = _libc()
-    if libc.unshare(_CLONE_NEWNET) == 0:
-        applied.layers.append("netns")
+    flags = _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWNS
+    if os.geteuid() == 0:
+        if libc.unshare(flags) != 0:
+            reason = os.strerror(_errno())
+            for name in ("netns", "ipcns", "mountns"):
+                applied.missing[name] = reason
+            return False
     else:
-        import ctypes
+        uid, gid = os.geteuid(), os.getegid()
+        if libc.unshare(_CLONE_NEWUSER | flags) != 0:
+            reason = f"no unprivileged user namespace ({os.strerror(_errno())}); sockets and SysV IPC are refused " \
+                     "by seccomp instead"
+            for name in ("netns", "ipcns", "mountns"):
+                applied.missing[name] = reason
+            return False
+        # the same uid inside as outside: the namespace's capabilities are dropped once the mounts are made
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        applied.layers.append("userns")
+    applied.layers += ["netns", "ipcns", "mountns"]
+    return True
 
-        applied.missing["netns"] = os.strerror(ctypes.get_errno())
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    import ctypes
+
+    def enc(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+
+    if _libc().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
+        err = _errno()
+        raise OSError(err, f"mount {fstype or ''} on {target}: {os.strerror(err)}")
 
 
-def _landlock(plan: Plan, applied: Applied) -> None:
+def _private_mounts(plan: Plan, applied: Applied) -> None:
+    """A size-limited tmpfs as the working directory, and protected directories covered by empty ones.
+
+    The working directory's files (the trusted support files the parent
+    copied) are carried over into the tmpfs. The tmpfs vanishes with the
+    child's mount namespace: whatever the child writes, there is nothing to
+    clean up and the child's disk use is capped at ``plan.disk_bytes``.
+    """
+    try:
+        _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
+        carried = {}
+        for entry in os.scandir(plan.workdir):
+            if entry.is_file(follow_symlinks=False):
+                with open(entry.path, "rb") as fh:
+                    carried[entry.name] = fh.read()
+        size = max(int(plan.disk_bytes), 1 << 20)
+        _mount("tmpfs", plan.workdir, "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={size},nr_inodes={DISK_INODES},mode=0700")
+        for name, data in carried.items():
+            with open(os.path.join(plan.workdir, name), "wb") as fh:
+                fh.write(data)
+        os.chdir(plan.workdir)  # the old working directory is the folder beneath the tmpfs
+        applied.layers.append(f"disk({size // 2**20} MiB)")
+    except OSError as exc:
+        applied.missing["disk"] = str(exc)
+        return
+    for path in plan.hide:
+        if _inside(plan.workdir, path) or any(_inside(root, path) for root in plan.read_roots):
+            continue
+        try:
+            _mount("tmpfs", path, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=4k,mode=0555")
+        except OSError as exc:
+            applied.missing["hide"] = str(exc)
+    if plan.hide and "hide" not in applied.missing:
+        applied.layers.append("hide")
+
+
+def _drop_capabilities() -> None:
+    """Give up the capabilities a user namespace grants its creator (no mounts, no namespace tricks after this)."""
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two Data structures
+    data = (Data * 2)()
+    if _libc().capset(ctypes.byref(header), data) != 0:
+        raise OSError(_errno(), "capset failed")
+
+
+def _cap_tasks_in_namespace(applied: Applied) -> None:
+    """In a user namespace of its own, RLIMIT_NPROC counts only the child's tasks (Linux >= 5.14)."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (TASKS_PER_CHILD, TASKS_PER_CHILD))
+        applied.layers.append("tasks")
+    except (ValueError, OSError) as exc:
+        applied.missing["tasks"] = str(exc)
+
+
+def _landlock_ruleset(plan: Plan, applied: Applied) -> Any:
+    """Build the Landlock ruleset while the child may still open every path it names (before the uid drop)."""
     try:
         import landlock
         from landlock import FSAccess
     except Exception as exc:  # pragma: no cover - dependency missing
         applied.missing["landlock"] = f"the landlock package is not importable ({exc})"
-        return
+        return None
     try:
         abi = landlock.landlock_abi_version()
+    except Exception as exc:  # the kernel lacks Landlock or a container forbids it
+        applied.missing["landlock"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return None
+    try:
         handled = FSAccess.all()
         ruleset = landlock.Ruleset(restrict_rules=handled)
         read_dir = FSAccess.READ_FILE | FSAccess.READ_DIR | FSAccess.EXECUTE
@@ -309,11 +585,59 @@ def _landlock(plan: Plan, applied: Applied) -> None:
             if os.path.exists(path):
                 ruleset.allow(path, rules=FSAccess.READ_FILE | FSAccess.WRITE_FILE)
         ruleset.allow(plan.workdir, rules=handled)
+    except Exception as exc:
+        applied.failed["landlock"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return None
+    return ruleset, abi
+
+
+def _landlock_apply(prepared: Any, applied: Applied) -> None:
+    if prepared is None:
+        return
+    ruleset, abi = prepared
+    try:
         ruleset.apply()
     except Exception as exc:
-        applied.missing["landlock"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        applied.failed["landlock"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return
+    finally:
+        try:
+            os.close(ruleset._fd)
+        except (OSError, AttributeError):
+            pass
     applied.layers.append(f"landlock(abi {abi})")
+
+
+def _landlock_scope(applied: Applied) -> None:
+    """Landlock scoping (ABI 6): no signal, by any route (``kill``, ``F_SETOWN``...), and no abstract unix
+    socket reaches a process outside the child's domain."""
+    import ctypes
+
+    libc = _libc()
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 6:
+        applied.missing["scope"] = f"Landlock ABI {abi} has no signal scoping (needs 6, Linux 6.12); " \
+                                   "seccomp refuses the signalling calls instead"
+        return
+
+    class Attr(ctypes.Structure):
+        _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                    ("scoped", ctypes.c_uint64)]
+
+    attr = Attr(0, 0, _LANDLOCK_SCOPE_SIGNAL | _LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET)
+    fd = libc.syscall(ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET), ctypes.byref(attr),
+                      ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    if fd < 0:
+        applied.failed["scope"] = f"landlock_create_ruleset: {os.strerror(_errno())}"
+        return
+    try:
+        if libc.syscall(ctypes.c_long(_SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
+            applied.failed["scope"] = f"landlock_restrict_self: {os.strerror(_errno())}"
+            return
+    finally:
+        os.close(fd)
+    applied.layers.append("scope")
 
 
 def _seccomp(applied: Applied) -> None:
@@ -339,19 +663,42 @@ def _seccomp(applied: Applied) -> None:
         me = os.getpid()
         flt.add_rule(deny, "kill", seccomp.Arg(0, seccomp.NE, me))
         flt.add_rule(deny, "tgkill", seccomp.Arg(0, seccomp.NE, me))
+        _signal_routes(seccomp, flt, deny)
+    except Exception as exc:
+        applied.failed["seccomp"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return
+    try:
         flt.load()
     except Exception as exc:
-        applied.missing["seccomp"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        applied.failed["seccomp"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return
     applied.layers.append("seccomp")
+
+
+def _signal_routes(seccomp: Any, flt: Any, deny: Any) -> None:
+    """Argument filters: signals the kernel would send for the child, and the death signal it must keep."""
+    for name in ("fcntl", "fcntl64"):
+        try:
+            for cmd in _DENIED_FCNTL:
+                flt.add_rule(deny, name, seccomp.Arg(1, seccomp.MASKED_EQ, _LOW32, cmd))
+            flt.add_rule(deny, name, seccomp.Arg(1, seccomp.MASKED_EQ, _LOW32, _F_SETFL),
+                         seccomp.Arg(2, seccomp.MASKED_EQ, _O_ASYNC, _O_ASYNC))
+        except (OSError, ValueError):
+            continue
+    for cmd in _DENIED_IOCTL:
+        flt.add_rule(deny, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, _LOW32, cmd))
+    flt.add_rule(deny, "prctl", seccomp.Arg(0, seccomp.MASKED_EQ, _LOW32, _PR_SET_PDEATHSIG))
 
 
 def confine(plan: Plan) -> Applied:
     """Apply ``plan`` to the calling process (the child). Irreversible.
 
-    Order matters: leave the network and drop the uid while still root, then
-    ``no_new_privs``, Landlock, and seccomp last (it forbids the calls the
-    steps before it need).
+    Order matters: leave the network, IPC and mount namespaces and mount the
+    private working directory while still privileged (root, or the creator
+    of a user namespace), build the Landlock ruleset while every path can
+    still be opened, drop the uid (or the namespace's capabilities), then
+    ``no_new_privs``, Landlock and its signal scope, and seccomp last (it
+    forbids the calls the steps before it need).
 
     Raises
     ------
@@ -359,21 +706,36 @@ def confine(plan: Plan) -> Applied:
         When a mechanism named in ``plan.require`` could not be put in force.
     """
     applied = Applied()
-    _leave_network(applied)
+    in_userns = os.geteuid() != 0
+    if _unshare(applied):
+        _private_mounts(plan, applied)
+    else:
+        applied.missing["disk"] = "no private mount namespace: the file-size limit applies per file only"
+    prepared = _landlock_ruleset(plan, applied)
     if plan.drop_uid:
         try:
             _drop_uid(plan.workdir, applied)
         except OSError as exc:
-            applied.missing["uid"] = str(exc)
+            applied.failed["uid"] = str(exc)
     elif os.geteuid() == 0:
         applied.missing["uid"] = "the Python installation is not readable by other users; kept root"
     else:
         applied.missing["uid"] = "not root (the grader's own user is already unprivileged)"
+    if in_userns and "userns" in applied.layers:
+        try:
+            _drop_capabilities()
+        except OSError as exc:
+            applied.failed["userns"] = str(exc)
+        _cap_tasks_in_namespace(applied)
+    elif "tasks" not in applied.layers:
+        applied.missing["tasks"] = "no uid or user namespace of the child's own to count its tasks in"
     if _prctl(_PR_SET_PDEATHSIG, 9):  # after the uid change, which clears it
         applied.layers.append("pdeathsig")
     _prctl(_PR_SET_DUMPABLE, 0)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
-    _landlock(plan, applied)
+    _landlock_apply(prepared, applied)
+    if prepared is not None:
+        _landlock_scope(applied)
     _seccomp(applied)
     absent = [name for name in plan.require if not any(layer.startswith(name) for layer in applied.layers)]
     if absent:

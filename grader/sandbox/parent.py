@@ -7,7 +7,6 @@ import dataclasses
 import multiprocessing as mp
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -259,12 +258,12 @@ class Sandbox:
 
     def start(self) -> list[CellResult]:
         """Start the child and execute every cell; returns per-cell results."""
-        self._workdir = tempfile.mkdtemp(prefix="opsgrade-")
+        self._workdir = isolation.make_workdir()
         try:
             for f in self.support_files:
                 shutil.copy(f, self._workdir)
             self._spawn()
-            _ = self.isolation  # asked before any student code runs, so the answer is the child's own
+            self._check_walls()  # asked before any student code runs, so the answer is the child's own
             for index, source in enumerate(self.cells):
                 self.cell_results.append(self._run_cell(index, source))
         except BaseException:  # no child and no folder outlive a start that failed (``__exit__`` would not run)
@@ -277,8 +276,21 @@ class Sandbox:
         self._collect_violations()
         self._kill()
         if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            isolation.remove_tree(self._workdir)
             self._workdir = None
+
+    def _check_walls(self) -> None:
+        """Ask the child for its walls before any student code runs (so the answer is its own).
+
+        A wall the kernel offers that the child could not put up is the
+        grader's fault: :class:`~grader.sandbox.isolation.WallFailed`, never
+        a lower score for the student.
+        """
+        failed = self.isolation.get("failed")
+        if failed:
+            self.close()
+            raise isolation.WallFailed("the sandbox could not put up "
+                                       + "; ".join(f"{k} ({v})" for k, v in sorted(failed.items())))
 
     def _spawn(self) -> None:
         ctx = _context()
