@@ -496,7 +496,7 @@ def attacked(request, built) -> dict:
         shutil.copy(peer, inputs / f"{name}_classmate.ipynb")  # graded beside and after the attack
     (inputs / "blank.ipynb").write_text(json.dumps(blank))
     (inputs / "originality_bomb.ipynb").write_text(json.dumps(_originality_bomb()))
-    env = {**os.environ, "OPSGRADE_AUDIT_HOOK": "0", "OPSGRADE_CELL_SECONDS": "4", "OPSGRADE_CALL_SECONDS": "3",
+    env = {**os.environ, "OPSGRADE_AUDIT_HOOK": "0", "OPSGRADE_CELL_SECONDS": "15", "OPSGRADE_CALL_SECONDS": "3",
            "OPSGRADE_SUBMISSION_SECONDS": "60", "MPLBACKEND": "Agg", "TMPDIR": str(tmp),
            "OPSGRADE_DISK_BYTES": str(DISK_MIB * 2**20)}
     cmd = [sys.executable, "-m", "grader.cli", "grade", "-a", A, str(inputs), "-o", str(out), "--workers", "2"]
