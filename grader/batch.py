@@ -100,8 +100,21 @@ def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
         meta: dict[str, Any] = dict(people[0]) if people else {"name": "", "email": "", "sid": ""}
         if people:
             meta["submitters"] = people
+        meta.update(_submission_times(info))
         jobs.append(Job(_safe(folder.name), _notebook_in(folder, assignment), meta))
     return jobs
+
+
+def _submission_times(info: dict[str, Any]) -> dict[str, str]:
+    """``created_at`` and ``lateness`` of one export entry (Gradescope writes ``:created_at``; lateness, when the
+    export has it, as ``:lateness`` or ``:late?``), as text; absent keys are left out."""
+    out = {}
+    for key, names in (("created_at", (":created_at", "created_at")),
+                       ("lateness", (":lateness", "lateness", ":late?", ":late", "late"))):
+        value = next((info[n] for n in names if n in info and info[n] is not None), None)
+        if isinstance(value, str | int | float | bool) or hasattr(value, "isoformat"):
+            out[key] = str(value)
+    return out
 
 
 def discover(inputs: Iterable[str | os.PathLike], assignment: str, workdir: Path) -> list[Job]:
@@ -415,8 +428,9 @@ def _submitters(job: Job) -> list[dict[str, str]]:
 
 
 def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
-    """One row per submitter (a group submission gives each member a row with the group's scores), one column per
-    question, total, status, error (written atomically)."""
+    """One row per submitter (a group submission gives each member a row with the group's scores): name, email,
+    SID, submission time and lateness (from an export's metadata), one column per question, total, status, error
+    (written atomically)."""
     from grader.results import question_points
 
     loaded = []
@@ -438,9 +452,11 @@ def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
         scores["error"] = (results.get("output") or "").splitlines()[0][:200] if results.get("output") else ""
         for person in _submitters(job):
             rows.append({"submission": job.id, "name": person.get("name", ""), "email": person.get("email", ""),
-                         "sid": person.get("sid", ""), **scores})
+                         "sid": person.get("sid", ""), "created_at": str(job.meta.get("created_at", "")),
+                         "lateness": str(job.meta.get("lateness", "")), **scores})
     buffer = io.StringIO()
-    fields = ["submission", "name", "email", "sid", *questions, "total", "max", "status", "error"]
+    fields = ["submission", "name", "email", "sid", "created_at", "lateness", *questions, "total", "max", "status",
+              "error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
