@@ -155,6 +155,76 @@ Notebook (`jupyter notebook`) or VS Code (Jupyter extension; pick the environmen
 """
 
 
+CHECKS_PASSED = ("These public checks are sanity checks only: the hidden tests on Gradescope decide your score "
+                 "(they try many more inputs).")
+"""What a student reads under "passed!" (otter's ``success_message`` of a question's last public check)."""
+
+
+def annotate_checks(source: str) -> str:
+    """A question's public checks, as otter embeds them, made to say what the student's function returned.
+
+    Every ``assert`` without a message that calls one of the test's parameters (the student's functions) or reads
+    one (a notebook variable) gets the message ``"f(args) returned <repr>"`` / ``"x is <repr>"`` (evaluated only
+    when the assertion fails, so a passing check calls nothing twice), and the last ``@test_case(...)`` gets
+    :data:`CHECKS_PASSED` as its success message. A source that does not parse is returned unchanged.
+
+    Examples
+    --------
+    >>> out = annotate_checks("@test_case(points=0)\\ndef test_a(f):\\n    assert f(1) == 2\\n")
+    >>> out.splitlines()[0] == f"@test_case(points=0, success_message={CHECKS_PASSED!r})"
+    True
+    >>> print(out.split("\\n", 1)[1])
+    def test_a(f):
+        assert f(1) == 2, 'f(1) returned ' + repr(f(1))
+    <BLANKLINE>
+    """
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = [line.encode("utf-8") for line in source.split("\n")]
+    inserts: list[tuple[int, int, str]] = []  # (line index, byte column, text)
+    last_decorator = None
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        for deco in fn.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "test_case":
+                last_decorator = deco
+        params = {a.arg for a in fn.args.args}
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Assert) or node.msg is not None:
+                continue
+            inside = list(ast.walk(node.test))
+            called = {id(c.func) for c in inside if isinstance(c, ast.Call)}
+            calls = [ast.get_source_segment(source, c) for c in inside if isinstance(c, ast.Call)
+                     and isinstance(c.func, ast.Name) and c.func.id in params]
+            values = dict.fromkeys(n.id for n in inside if isinstance(n, ast.Name) and n.id in params
+                                   and id(n) not in called)  # a notebook variable the check reads
+            parts = [f"{(seg + ' returned ')!r} + repr({seg})" for seg in calls if seg and "\n" not in seg]
+            parts += [f"{(name + ' is ')!r} + repr({name})" for name in values]
+            if parts:
+                inserts.append((node.end_lineno - 1, node.end_col_offset, ", " + " + '; ' + ".join(parts)))
+    if last_decorator is not None:
+        comma = ", " if last_decorator.args or last_decorator.keywords else ""
+        inserts.append((last_decorator.end_lineno - 1, last_decorator.end_col_offset - 1,
+                        f"{comma}success_message={CHECKS_PASSED!r}"))
+    for row, col, text in sorted(inserts, reverse=True):
+        lines[row] = lines[row][:col] + text.encode("utf-8") + lines[row][col:]
+    return "\n".join(line.decode("utf-8") for line in lines)
+
+
+def _annotate_student_checks(path: Path) -> None:
+    """Rewrite the public checks otter embedded in the student notebook with :func:`annotate_checks`."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    tests = nb.get("metadata", {}).get("otter", {}).get("tests", {}) or {}
+    for question, src in tests.items():
+        tests[question] = annotate_checks("".join(src) if isinstance(src, list) else str(src))
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
 def _append_submission_section(path: Path, name: str) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": submission_section(name)})
@@ -348,6 +418,7 @@ def build_assignment(
             shutil.rmtree(student_dir)
         student_dir.mkdir(parents=True)
         shutil.copyfile(out / "student" / f"{name}.ipynb", student_dir / f"{name}.ipynb")
+        _annotate_student_checks(student_dir / f"{name}.ipynb")
         _append_submission_section(student_dir / f"{name}.ipynb", name)
         _normalise_notebook(student_dir / f"{name}.ipynb")
         materialise(name, student_dir)
