@@ -229,3 +229,17 @@ def test_a_hostile_result_or_notebook_is_one_row_with_a_note(tmp_path):
     page = (book / "report.html").read_text()
     assert "Grace Hopper (grace@uni.edu, SID 7) · honest" in page and ">0.75<" in page
     assert "nested too deeply" in page
+
+
+def test_likely_causes_describe_the_mistake_not_the_projects_history():
+    """The report shows each variant's ``why`` to TAs as the likely cause: no "lost 2.5 before", "the old recipe"."""
+    import re
+
+    from grader.build import source_assignments
+    from grader.examples import load_variants
+
+    history = re.compile(r"\b(now|the old|used to|previously|no longer|anymore|before that|(cost|lost) [\w .]*before|"
+                         r"were lost before|were tested this)\b", re.IGNORECASE)
+    found = [(name, variant, m.group(0)) for name in source_assignments()
+             for variant, spec in load_variants(name).items() if (m := history.search(spec["why"]))]
+    assert found == []
