@@ -25,10 +25,15 @@ def build(
 ) -> None:
     """Generate student notebooks, executed solutions and Gradescope autograder zips."""
     from grader.build import build_assignment, source_assignments
+    from grader.validate import BuildError
 
     names = assignment or source_assignments()
     for name in names:
-        result = build_assignment(name, dist=dist.resolve(), solutions=solutions.resolve(), execute=execute)
+        try:
+            result = build_assignment(name, dist=dist.resolve(), solutions=solutions.resolve(), execute=execute)
+        except BuildError as exc:
+            console.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
         figs = len(result.get("figures", []))
         console.print(f"[green]built[/] {name}: student, solution ({figs} figure(s)), {result['autograder'].name}")
 
