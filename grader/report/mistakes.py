@@ -27,7 +27,7 @@ _QUOTE_KEPT = 40
 FOLDS = (
     ("not attempted", "left blank: the function returns nothing (still `...`), a name is never defined, or "
                       "PREDICTION is empty",
-     re.compile(r"returned (None|Ellipsis|<ellipsis)|is not defined|\bnot defined\b|\bmissing\b|"
+     re.compile(r"returned (None|Ellipsis|<ellipsis)|\bis not defined\b|\bis not a function\b|"
                 r"^PREDICTION must be a non-empty string", re.IGNORECASE)),
     ("no valid TRACK", "TRACK names no track, so every track-specific test scores zero",
      re.compile(r"^TRACK is |no valid TRACK|^no TRACK in the notebook")),
