@@ -186,7 +186,7 @@ def annotate_checks(source: str) -> str:
     """A question's public checks, as otter embeds them, made to say what the student's function returned.
 
     Every ``assert`` without a message that calls one of the test's parameters (the student's functions) or reads
-    one (a notebook variable) gets the message ``"f(args) returned <repr>"`` / ``"x is <repr>"`` (evaluated only
+    one (a notebook variable) gets the message ``"f(args) returned <repr>."`` / ``"x is <repr>."`` (evaluated only
     when the assertion fails, so a passing check calls nothing twice), and the last ``@test_case(...)`` gets
     :data:`CHECKS_PASSED` as its success message. A source that does not parse is returned unchanged.
 
@@ -197,7 +197,7 @@ def annotate_checks(source: str) -> str:
     True
     >>> print(out.split("\\n", 1)[1])
     def test_a(f):
-        assert f(1) == 2, 'f(1) returned ' + repr(f(1))
+        assert f(1) == 2, 'f(1) returned ' + repr(f(1)) + '.'
     <BLANKLINE>
     """
     import ast
@@ -228,7 +228,8 @@ def annotate_checks(source: str) -> str:
             parts = [f"{(seg + ' returned ')!r} + repr({seg})" for seg in calls if seg and "\n" not in seg]
             parts += [f"{(name + ' is ')!r} + repr({name})" for name in values]
             if parts:
-                inserts.append((node.end_lineno - 1, node.end_col_offset, ", " + " + '; ' + ".join(parts)))
+                # ends with "." so that otter's quote-stripping of the message keeps the repr's closing quote
+                inserts.append((node.end_lineno - 1, node.end_col_offset, ", " + " + '; ' + ".join(parts) + " + '.'"))
     if last_decorator is not None:
         comma = ", " if last_decorator.args or last_decorator.keywords else ""
         inserts.append((last_decorator.end_lineno - 1, last_decorator.end_col_offset - 1,
