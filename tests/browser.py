@@ -1,4 +1,5 @@
-"""Debian's chromium for the tests that look at a page or a notebook in a real browser (headless)."""
+"""Debian's chromium for the tests that look at a page or a notebook in a real browser (headless), and a small
+DevTools-protocol driver for pages that need more than a screenshot (JupyterLab)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 import urllib.request
-
-import pytest
 
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--enable-logging=stderr",
@@ -20,18 +18,10 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 
 
 def find_or_install_chromium() -> str:
-    """The chromium executable; installed with apt-get when missing and running as root, else the test is skipped."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is missing and this user cannot install it (apt-get install -y chromium)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True).returncode:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
-        if subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True).returncode:
-            pytest.skip("chromium could not be installed with apt-get")
-    return shutil.which("chromium")
+    """Debian's chromium, installed with apt-get when missing and running as root (else the test is skipped)."""
+    from debian import ensure
+
+    return ensure(("chromium", "chromium-browser", "google-chrome"), ("chromium",))
 
 
 class DevTools:
