@@ -5,8 +5,7 @@ VARIANTS = {
         "why": "PSI without empty-bin smoothing returns inf/NaN whenever a bin is empty: loses psi/empty-bins (1) "
                "and psi_from_samples/random samples (1.5), whose samples often leave a bin empty: an upstream NaN "
                "or inf is never carried forward (it shows nothing about the binning), so the out-of-range and "
-               "degenerate check (1, constant training data leaves a bin empty) is lost too. Before the degenerate "
-               "cases were tested this variant lost 2.5.",
+               "degenerate check (1, constant training data leaves a bin empty) is lost too.",
         "replace": {
             "def psi(": '''def psi(expected, actual, eps=1e-4):
     e = np.asarray(expected, dtype=float)
@@ -95,9 +94,9 @@ print(f"{hw.device}: {monitor_budget_bytes:,.0f} bytes for the monitor -> at mos
         "lost": 1.5,
     },
     "no_interior_edge_case": {
-        "why": "The old literal recipe, inner = edges[1:-1] even when fewer than three edges remain: constant training "
-               "data gives a single bin and PSI 0 (the reference, and the notebook's text now, use the first edge "
-               "alone: below it | at or above it), and so does bins=1. Loses psi_from_samples/out of range and "
+        "why": "The literal recipe inner = edges[1:-1] applied even when fewer than three edges remain: constant "
+               "training data gives a single bin and PSI 0 (the notebook asks for the first edge alone: below it | "
+               "at or above it), and so does bins=1. Loses psi_from_samples/out of range and "
                "degenerate (1); the random samples that draw bins=1 have no live value below the training minimum, "
                "where the two readings differ.",
         "replace": {

@@ -2,7 +2,7 @@
 
 VARIANTS = {
     "fingerprint_no_sort_keys": {
-        "why": "json.dumps without sort_keys: the hash now depends on insertion order (the normalised dict's "
+        "why": "json.dumps without sort_keys: the hash depends on insertion order (the normalised dict's "
                "extractor/version/features/params order is not alphabetical, and params keep the caller's order). "
                "Loses every schema_fingerprint test (demo 0.5, defaults 0.5, track contracts 0.5, random contracts "
                "1.5), is_compatible on the same contract with shuffled keys (0.5) and on random pairs (1), whose "
@@ -59,8 +59,8 @@ VARIANTS = {
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
                "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5), and skewed "
-               "(1): every renormalised feature now has PSI inf, so the worst-first order collapses to the name "
-               "tie-break. psi_from_samples itself is untouched (the variant rewrote only feature_skew).",
+               "(1): every renormalised feature has PSI inf, so the worst-first order collapses to the name "
+               "tie-break. psi_from_samples itself is right (the mistake is in feature_skew only).",
         "replace": {
             "def feature_skew(": '''def feature_skew(train, serving, bins=10):
     out = {}

@@ -28,8 +28,8 @@ VARIANTS = {
                "platform_toil (2) check fails. N*, the team capacities and the three track answers all move too "
                "(with ln the h = 0 saving 15N - 2N ln N peaks near 1,330 h/yr, so even the never-pays-off case "
                "breaks even at N = 23), but each is right given the student's own toils, so break_even_models (4), "
-               "team_capacity_models (2) and track_answer (3) keep their points by error carried forward (they "
-               "cost 9 more points before).",
+               "team_capacity_models (2) and track_answer (3) keep their points by error carried "
+               "forward.",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):
@@ -52,7 +52,7 @@ VARIANTS = {
                "team_capacity_models (doubling until the toil exceeds the capacity) runs out of memory on a random "
                "capacity at h = 0 (1). Everything else that depends on manual_toil (break-even at h = 2.5 and h = 0, "
                "random decisions, the three edge_guardian answers at h = 2) is right given the student's own toil "
-               "and keeps its points by error carried forward (5.5 more points were lost before).",
+               "and keeps its points by error carried forward.",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):
@@ -106,7 +106,7 @@ print(f"{dep.model} update to {dep.fleet_devices:,} devices: {update_terabytes:,
         "why": "c read as hours per pair of models, N(N-1)/2 pairs, instead of the notebook's c N²: the dependency "
                "term halves and loses its linear part. Every manual_toil check fails (3); break_even_models, "
                "team_capacity_models and the track answers are computed with the student's own manual_toil and "
-               "keep their points by error carried forward (before that, this one mistake cost 11 of 15).",
+               "keep their points by error carried forward.",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):

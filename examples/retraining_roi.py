@@ -43,9 +43,9 @@ VARIANTS = {
     "cost_rate_not_per_day": {
         "why": "cost_rate returns the cost of one whole cycle, S(T) + C, without dividing by T: loses all of "
                "cost_rate (2). That curve only grows with T, so the minimiser ends at its lower bound (1e-3 days), "
-               "and current_cost_ratio and cheaper_policy (now \"daily\") change too; but each is right given the "
+               "and current_cost_ratio and cheaper_policy (\"daily\") change too; but each is right given the "
                "student's own cost_rate, so exact_optimum (2), current_cost_ratio (1) and cheaper_policy (1) keep "
-               "their points by error carried forward (they cost 6 points before).",
+               "their points by error carried forward.",
         "replace": {
             "def cost_rate(": '''def cost_rate(T, C, Q, V, A0, lam):
     return staleness_cost(T, Q, V, A0, lam) + C

@@ -91,6 +91,7 @@ def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
             meta["submitters"] = item.people
         if item.note:
             meta["metadata_note"] = item.note
+        meta.update(item.times)
         jobs.append(Job(_safe(item.folder), item.notebook, meta, item.problem))
     return jobs
 
@@ -402,8 +403,9 @@ def _submitters(job: Job) -> list[dict[str, str]]:
 
 
 def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
-    """One row per submitter (a group submission gives each member a row with the group's scores), one column per
-    question, total, status, error (written atomically)."""
+    """One row per submitter (a group submission gives each member a row with the group's scores): name, email,
+    SID, submission time and lateness (from an export's metadata), one column per question, total, status, error
+    (written atomically)."""
     from grader.results import question_points
 
     loaded = []
@@ -425,9 +427,11 @@ def write_grades_csv(assignment: str, jobs: list[Job], out: Path) -> Path:
         scores["error"] = (results.get("output") or "").splitlines()[0][:200] if results.get("output") else ""
         for person in _submitters(job):
             rows.append({"submission": job.id, "name": person.get("name", ""), "email": person.get("email", ""),
-                         "sid": person.get("sid", ""), **scores})
+                         "sid": person.get("sid", ""), "created_at": str(job.meta.get("created_at", "")),
+                         "lateness": str(job.meta.get("lateness", "")), **scores})
     buffer = io.StringIO()
-    fields = ["submission", "name", "email", "sid", *questions, "total", "max", "status", "error"]
+    fields = ["submission", "name", "email", "sid", "created_at", "lateness", *questions, "total", "max", "status",
+              "error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)

@@ -41,6 +41,7 @@ __all__ = [
     "REPO",
     "autograder_zip",
     "build_assignment",
+    "check_sources",
     "execute_notebook",
     "lock_file",
     "python_version",
@@ -63,13 +64,29 @@ def source_assignments(root: Path = REPO / "assignments") -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
+GUARD = "use opsgrade build"
+"""How the key starts that every source's ``# ASSIGNMENT CONFIG`` carries so that a bare ``otter assign`` on the
+source refuses with a message naming ``opsgrade build`` (otter rejects unknown keys); the build removes it."""
+
+
+def read_notebook(path: Path) -> Any:
+    """A notebook as :mod:`nbformat` objects, every cell given an id first (``cell-NNN`` by position when it has
+    none), so a hand-edited notebook builds without nbformat's ``MissingIDFieldWarning``."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    for i, cell in enumerate(data.get("cells", [])):
+        if isinstance(cell, dict) and not cell.get("id"):
+            cell["id"] = f"cell-{i:03d}"
+    return nbformat.reads(json.dumps(data), as_version=4)
+
+
 def _merged_source(name: str, root: Path, dest: Path) -> Path:
-    """Copy the source notebook with the shared assign config merged in."""
-    nb = nbformat.read(root / name / f"{name}.ipynb", as_version=4)
+    """Copy the source notebook with the shared assign config merged in (and the ``otter assign`` guard removed)."""
+    nb = read_notebook(root / name / f"{name}.ipynb")
     shared = yaml.safe_load((root / "assign_config.yml").read_text(encoding="utf-8")) or {}
     for cell in nb.cells:
         if cell.cell_type == "raw" and cell.source.lstrip().startswith("# ASSIGNMENT CONFIG"):
             own = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            own = {k: v for k, v in own.items() if not str(k).startswith(GUARD)}
             merged = {**shared, **own}
             merged["files"] = sorted({*merged.get("files", []), "tracks.json", "labkit.py", f"{name}_kit.py"})
             cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(merged, sort_keys=True)
@@ -81,8 +98,11 @@ def _merged_source(name: str, root: Path, dest: Path) -> Path:
     return out
 
 
-STUDENT_PACKAGES = ("otter-grader", "numpy", "matplotlib", "ipywidgets")
-"""What every student notebook needs to open and run locally (otter for ``grader.check``, sliders for figures)."""
+STUDENT_PACKAGES = ("jupyterlab", "otter-grader", "numpy", "matplotlib", "ipywidgets")
+"""What every student notebook needs to open and run locally (JupyterLab to open it, otter for ``grader.check``,
+sliders for figures)."""
+STUDENT_BOUNDS = {"jupyterlab": "jupyterlab>=4.0"}
+"""Lower bounds for student packages this project does not itself depend on."""
 STUDENT_OPTIONAL = ("pandas", "scipy")
 """Added to a notebook's ``requirements-student.txt`` when the notebook or its kit imports them."""
 
@@ -107,10 +127,12 @@ def student_requirements(name: str, notebook: Path) -> str:
     text = notebook.read_text(encoding="utf-8").replace("\\n", "\n") + (kit.read_text(encoding="utf-8")
                                                                         if kit.exists() else "")
     wanted = [*STUDENT_PACKAGES, *(p for p in STUDENT_OPTIONAL if f"import {p}" in text or f"from {p}" in text)]
-    lines = [f"# Packages the {name} notebook needs on your own machine: pip install -r requirements-student.txt"]
+    lines = [f"# Packages the {name} notebook needs on your own machine, in a fresh virtual environment:",
+             "#   python3 -m venv .venv && .venv/bin/pip install -r requirements-student.txt && .venv/bin/jupyter lab",
+             "# (Windows: .venv\\Scripts\\pip and .venv\\Scripts\\jupyter)"]
     for pkg in wanted:
         req = declared.get(canonicalize_name(pkg))
-        lines.append(str(req) if req is not None else pkg)
+        lines.append(str(req) if req is not None else STUDENT_BOUNDS.get(pkg, pkg))
     return "\n".join(lines) + "\n"
 
 
@@ -155,6 +177,77 @@ Notebook (`jupyter notebook`) or VS Code (Jupyter extension; pick the environmen
 """
 
 
+CHECKS_PASSED = ("These public checks are sanity checks only: the hidden tests on Gradescope decide your score "
+                 "(they try many more inputs).")
+"""What a student reads under "passed!" (otter's ``success_message`` of a question's last public check)."""
+
+
+def annotate_checks(source: str) -> str:
+    """A question's public checks, as otter embeds them, made to say what the student's function returned.
+
+    Every ``assert`` without a message that calls one of the test's parameters (the student's functions) or reads
+    one (a notebook variable) gets the message ``"f(args) returned <repr>."`` / ``"x is <repr>."`` (evaluated only
+    when the assertion fails, so a passing check calls nothing twice), and the last ``@test_case(...)`` gets
+    :data:`CHECKS_PASSED` as its success message. A source that does not parse is returned unchanged.
+
+    Examples
+    --------
+    >>> out = annotate_checks("@test_case(points=0)\\ndef test_a(f):\\n    assert f(1) == 2\\n")
+    >>> out.splitlines()[0] == f"@test_case(points=0, success_message={CHECKS_PASSED!r})"
+    True
+    >>> print(out.split("\\n", 1)[1])
+    def test_a(f):
+        assert f(1) == 2, 'f(1) returned ' + repr(f(1)) + '.'
+    <BLANKLINE>
+    """
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = [line.encode("utf-8") for line in source.split("\n")]
+    inserts: list[tuple[int, int, str]] = []  # (line index, byte column, text)
+    last_decorator = None
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        for deco in fn.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "test_case":
+                last_decorator = deco
+        params = {a.arg for a in fn.args.args}
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Assert) or node.msg is not None:
+                continue
+            inside = list(ast.walk(node.test))
+            called = {id(c.func) for c in inside if isinstance(c, ast.Call)}
+            calls = [ast.get_source_segment(source, c) for c in inside if isinstance(c, ast.Call)
+                     and isinstance(c.func, ast.Name) and c.func.id in params]
+            values = dict.fromkeys(n.id for n in inside if isinstance(n, ast.Name) and n.id in params
+                                   and id(n) not in called)  # a notebook variable the check reads
+            parts = [f"{(seg + ' returned ')!r} + repr({seg})" for seg in calls if seg and "\n" not in seg]
+            parts += [f"{(name + ' is ')!r} + repr({name})" for name in values]
+            if parts:
+                # ends with "." so that otter's quote-stripping of the message keeps the repr's closing quote
+                inserts.append((node.end_lineno - 1, node.end_col_offset, ", " + " + '; ' + ".join(parts) + " + '.'"))
+    if last_decorator is not None:
+        comma = ", " if last_decorator.args or last_decorator.keywords else ""
+        inserts.append((last_decorator.end_lineno - 1, last_decorator.end_col_offset - 1,
+                        f"{comma}success_message={CHECKS_PASSED!r}"))
+    for row, col, text in sorted(inserts, reverse=True):
+        lines[row] = lines[row][:col] + text.encode("utf-8") + lines[row][col:]
+    return "\n".join(line.decode("utf-8") for line in lines)
+
+
+def _annotate_student_checks(path: Path) -> None:
+    """Rewrite the public checks otter embedded in the student notebook with :func:`annotate_checks`."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    tests = nb.get("metadata", {}).get("otter", {}).get("tests", {}) or {}
+    for question, src in tests.items():
+        tests[question] = annotate_checks("".join(src) if isinstance(src, list) else str(src))
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
 def _append_submission_section(path: Path, name: str) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": submission_section(name)})
@@ -176,12 +269,15 @@ def execute_notebook(path: Path, cwd: Path, out: Path, timeout: int = 300) -> li
     """Execute ``path`` top to bottom in ``cwd``; save it to ``out`` and its PNG figures beside it."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     env_before = {k: os.environ.get(k) for k in ("LABKIT_HEADLESS", "MPLBACKEND")}
     os.environ["LABKIT_HEADLESS"] = "1"
     os.environ.pop("MPLBACKEND", None)  # let ipykernel use the inline backend
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+        # the kernel's own log stays at errors: its "running over TCP without encryption" warning is about a kernel
+        # on this machine talking to this process, not something an instructor can act on
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
+                       extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
     finally:
         for k, v in env_before.items():
             if v is None:
@@ -324,6 +420,24 @@ def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None) 
     return path
 
 
+def check_sources(name: str, root: Path = REPO / "assignments", student: Path | None = None) -> None:
+    """Refuse to build ``name`` when its source notebook, hidden suite and student notebook disagree.
+
+    Raises
+    ------
+    grader.validate.BuildError
+        Listing every problem (:func:`grader.validate.problems`): points that differ, question names that do not
+        exist on the other side, questions without hidden tests, graded names missing from the student notebook.
+    """
+    from grader.runner import collect_questions
+    from grader.suites import suite_path
+    from grader.validate import BuildError, problems
+
+    found = problems(name, root / name / f"{name}.ipynb", suite_path(name), collect_questions(name), student)
+    if found:
+        raise BuildError(f"{name}: not built, its sources disagree:\n" + "\n".join(f"  - {p}" for p in found))
+
+
 def build_assignment(
     name: str,
     dist: Path = REPO / "dist",
@@ -343,11 +457,13 @@ def build_assignment(
         )
         if proc.returncode != 0:
             raise RuntimeError(f"otter assign failed for {name}:\n{proc.stdout}\n{proc.stderr}")
+        check_sources(name, root, out / "student" / f"{name}.ipynb")
         student_dir = dist / name / "student"
         if student_dir.exists():
             shutil.rmtree(student_dir)
         student_dir.mkdir(parents=True)
         shutil.copyfile(out / "student" / f"{name}.ipynb", student_dir / f"{name}.ipynb")
+        _annotate_student_checks(student_dir / f"{name}.ipynb")
         _append_submission_section(student_dir / f"{name}.ipynb", name)
         _normalise_notebook(student_dir / f"{name}.ipynb")
         materialise(name, student_dir)

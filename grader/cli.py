@@ -25,10 +25,15 @@ def build(
 ) -> None:
     """Generate student notebooks, executed solutions and Gradescope autograder zips."""
     from grader.build import build_assignment, source_assignments
+    from grader.validate import BuildError
 
     names = assignment or source_assignments()
     for name in names:
-        result = build_assignment(name, dist=dist.resolve(), solutions=solutions.resolve(), execute=execute)
+        try:
+            result = build_assignment(name, dist=dist.resolve(), solutions=solutions.resolve(), execute=execute)
+        except BuildError as exc:
+            console.print(f"[red]{exc}[/]", highlight=False)
+            raise typer.Exit(1) from None
         figs = len(result.get("figures", []))
         console.print(f"[green]built[/] {name}: student, solution ({figs} figure(s)), {result['autograder'].name}")
 
@@ -63,8 +68,11 @@ def grade(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False, refresh_per_second=4) as bar:
         task = bar.add_task(f"grading {assignment}", total=None)
+        start: list[tuple[int, int, str]] = []  # the first report: results kept from an earlier run, and why
 
         def progress(done: int, total: int, label: str) -> None:
+            if not start:
+                start.append((done, total, label))
             bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
 
         try:
@@ -74,6 +82,8 @@ def grade(
             bar.stop()
             console.print(f"[red]cannot grade {assignment}:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
+    if start:
+        console.print(_resume_line(*start[0]))
     console.print(f"wrote {csv_path}")
     if shard is not None and (left := unfinished(csv_path)):
         # a shard's scheduler must see the failure (the merge job waits on success): exit 3, rerun regrades these
@@ -111,6 +121,14 @@ def merge(
                html=True)
 
 
+def _resume_line(kept: int, total: int, label: str) -> str:
+    """What a (re)run did: results kept from an earlier run, and submissions graded now (stale ones among them)."""
+    stale = label.split("; ", 1)[1].removesuffix(" to regrade") if "; " in label else ""
+    graded = total - kept
+    line = f"kept {kept} finished result(s) from an earlier run, graded {graded}" if kept else f"graded {graded}"
+    return line + " submission(s)" + (f", {stale} among them" if stale else "")
+
+
 @app.command()
 def report(
     folder: Path = typer.Argument(..., help="a folder written by `opsgrade grade`"),
@@ -130,19 +148,23 @@ def report(
     """Per-question table, PNG figures, and OUT/report.html (item analysis, mistakes, similarity, reflections)."""
     import time
 
-    from grader.report import build_report, load_results, summarise, write_figures
+    from grader.report import build_report, fmt_points, load_results, summarise, write_figures
 
     started = time.perf_counter()
     summary = summarise(load_results(folder))
     if not summary["submissions"]:
         console.print(f"[red]no results.json under {folder}[/]")
         raise typer.Exit(1)
+    ungraded = summary["submissions"] - summary["graded"]
     table = Table(title=f"{folder}: {summary['submissions']} submissions, "
-                        f"median total {summary['median_total']:g} / {summary['max_total']:g}")
+                        f"median total {summary['median_total']:g} / {fmt_points(summary['max_total'])}",
+                  caption=f"means and medians over all {summary['submissions']} submissions"
+                          + (f" ({ungraded} ungradable counted as 0; report.html's item analysis and mistakes use "
+                             f"the {summary['graded']} graded)" if ungraded else ""))
     for col in ("question", "max", "mean", "median", "failures"):
         table.add_column(col, justify="left" if col == "question" else "right")
     for q, s in summary["questions"].items():
-        table.add_row(q, f"{s['max']:g}", f"{s['mean']:.2f}", f"{s['median']:g}", str(s["failures"]))
+        table.add_row(q, fmt_points(s["max"]), f"{s['mean']:.2f}", fmt_points(s["median"]), str(s["failures"]))
     console.print(table)
     console.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
     pngs = write_figures(summary, folder)

@@ -95,6 +95,9 @@ class Exported:
         Why it cannot be graded (an entry was refused); empty when it can.
     note : str
         What was wrong with its metadata (names missing), empty when nothing.
+    times : dict
+        Its ``created_at`` (Gradescope's ``:created_at``) and ``lateness`` (``:lateness`` or ``:late?`` when the
+        export has it), as text; absent keys are left out.
     """
 
     folder: str
@@ -102,6 +105,7 @@ class Exported:
     people: list[dict[str, str]] = field(default_factory=list)
     problem: str = ""
     note: str = ""
+    times: dict[str, str] = field(default_factory=dict)
 
 
 def _digest(path: Path) -> str:
@@ -213,6 +217,19 @@ def _people(entry: Any) -> tuple[list[dict[str, str]], str]:
     return people, ""
 
 
+def _times(entry: Any) -> dict[str, str]:
+    """``created_at`` and ``lateness`` of one metadata entry, as text (a YAML timestamp as its ``str``)."""
+    if not isinstance(entry, dict):
+        return {}
+    out = {}
+    for key, names in (("created_at", (":created_at", "created_at")),
+                       ("lateness", (":lateness", "lateness", ":late?", ":late", "late"))):
+        value = next((entry[n] for n in names if entry.get(n) is not None), None)
+        if isinstance(value, str | int | float | bool) or hasattr(value, "isoformat"):
+            out[key] = str(value)[:200]
+    return out
+
+
 def read_export(zip_path: str | os.PathLike, workdir: str | os.PathLike, assignment: str,
                 limits: ExportLimits | None = None) -> list[Exported]:
     """The submissions of a Gradescope export zip, extracted below ``workdir/_exports`` (once per distinct zip).
@@ -260,7 +277,8 @@ def _load_manifest(target: Path, assignment: str) -> list[Exported]:
     root = target.joinpath(*manifest["base"])
     found = []
     for entry in manifest["submissions"]:
-        item = Exported(entry["folder"], None, entry["people"], entry["problem"], entry["note"])
+        item = Exported(entry["folder"], None, entry["people"], entry["problem"], entry["note"],
+                        entry.get("times") or {})
         if not item.problem and (root / item.folder).is_dir():
             item.notebook = find_notebook(root / item.folder, assignment)
         found.append(item)
@@ -384,6 +402,7 @@ class _Reader:
         for folder, item in self.folders.items():
             item.people, note = _people(metadata.get(folder))
             item.note = self.metadata_note or note
+            item.times = _times(metadata.get(folder))
         return [self.folders[name] for name in sorted(self.folders)]
 
 

@@ -70,15 +70,23 @@ def load_policy(source: Path) -> dict[str, Any]:
 
 
 def summary_test(results: dict[str, Any]) -> dict[str, Any]:
-    """The visible 0-point "Submission received" test: questions answered and public checks, never hidden scores."""
+    """The visible 0-point "Submission received" test: questions answered and public checks, never hidden scores.
+
+    Marked ``failed`` (Gradescope shows it red), with the reason, when the notebook could not be run at all
+    (corrupted, empty, no notebook, grading did not finish); ``passed`` otherwise.
+    """
     questions = list(dict.fromkeys(t["question"] for t in results.get("tests", []) if t.get("question")))
     public = results.get("extra_data", {}).get("public_checks") or {}
     status = results.get("extra_data", {}).get("status")
     lines = []
-    if status in ("ungradable", "unfinished", "grader-error") or not public:
-        head = "Submission received, but the notebook could not be run: see the message above."
-        if status not in ("ungradable", "unfinished", "grader-error"):
-            head = f"Submission received: {len(questions)} auto-graded questions; no public checks to report."
+    failed = status in ("ungradable", "unfinished", "grader-error")
+    if failed:
+        reason = str(results.get("output") or "").strip().splitlines()
+        head = ("Submission received, but the notebook could not be run"
+                + (f": {reason[0]}" if reason else ": see the message above.")
+                + ("" if status == "unfinished" else " Fix this and resubmit: every question scores zero until then."))
+    elif not public:
+        head = f"Submission received: {len(questions)} auto-graded questions; no public checks to report."
     else:
         answered = sum(1 for q in public.values() if q.get("answered"))
         passed = sum(1 for q in public.values() if q.get("passed"))
@@ -88,7 +96,7 @@ def summary_test(results: dict[str, Any]) -> dict[str, Any]:
             state = "passed" if entry.get("passed") else ("failed" if entry.get("answered") else "not answered")
             detail = f" ({entry['message']})" if entry.get("message") and not entry.get("passed") else ""
             lines.append(f"{q}: public checks {state}{detail}")
-    return {"name": SUMMARY_NAME, "score": 0.0, "max_score": 0.0, "status": "passed",
+    return {"name": SUMMARY_NAME, "score": 0.0, "max_score": 0.0, "status": "failed" if failed else "passed",
             "output": "\n".join([head, *lines]), "visibility": "visible"}
 
 

@@ -256,11 +256,11 @@ def _track_problem(submission: Submission) -> str | None:
         key = submission.get("TRACK")
     except AssertionError:  # missing variable, or the cell that set it failed
         return ("no TRACK in the notebook: set TRACK = \"cloud_titan\", \"edge_guardian\", \"mobile_nomad\" or "
-                "\"tiny_pioneer\" in the first code cell")
+                "\"tiny_pioneer\" in the cell that starts with \"# Your track\"")
     if key not in TRACKS:
         shown = "unset (...)" if key is Ellipsis or "ellipsis" in repr(key) else repr(key)
-        return (f"TRACK is {shown}, not one of {sorted(TRACKS)}: set it in the first code cell; every "
-                "track-specific answer scores zero until then")
+        return (f"TRACK is {shown}, not one of {sorted(TRACKS)}: set it in the cell that starts with "
+                "\"# Your track\"; every track-specific answer scores zero until then")
     return None
 
 

@@ -37,3 +37,11 @@ def fast_limits() -> None:
     """Short time limits so hostile-submission tests finish quickly."""
     os.environ["OPSGRADE_CELL_SECONDS"] = "4"
     os.environ["OPSGRADE_CALL_SECONDS"] = "3"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed with apt-get when missing and running as root (``tests/browser.py``)."""
+    from browser import find_or_install_chromium
+
+    return find_or_install_chromium()

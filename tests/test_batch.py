@@ -111,11 +111,12 @@ def test_grades_csv_columns_are_the_suite_questions_in_order(tmp_path):
         (tmp_path / job_id / "results.json").write_text(json.dumps(data))
     jobs = [Job("a", None), Job("b", None), Job("c", None)]  # c has no results.json
     header = (write_grades_csv(A, jobs, tmp_path)).read_text().splitlines()[0].split(",")
-    assert header == ["submission", "name", "email", "sid", *expected, "total", "max", "status", "error"]
+    assert header == ["submission", "name", "email", "sid", "created_at", "lateness", *expected, "total", "max",
+                      "status", "error"]
     rows = {r["submission"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
     assert rows["c"]["status"] == "missing" and rows["c"]["total"] == "0"
 
     empty = tmp_path / "empty"
     empty.mkdir()
     header = write_grades_csv(A, [Job("c", None)], empty).read_text().splitlines()[0].split(",")
-    assert header[4:-4] == expected
+    assert header[6:-4] == expected

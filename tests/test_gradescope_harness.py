@@ -95,6 +95,29 @@ def test_plan_refuses_an_override_that_does_not_run(tmp_path):
     assert "does not run" in proc.stderr
 
 
+def test_a_failing_setup_step_ends_the_log_with_what_failed_and_what_to_do(tmp_path):
+    """The interpreter download fails (a uv that cannot download): the log shows uv's own error and ends naming the
+    step and the remedy, not an unrelated warning."""
+    root = tmp_path / "root"
+    (root / "source").mkdir(parents=True)
+    (root / "source" / "python-version").write_text("3.11\n")
+    (root / "source" / "requirements.lock").write_text("numpy==1.26.4\n")
+    uv = tmp_path / "uv"
+    uv.write_text("#!/bin/sh\necho \"error: Failed to download cpython-3.11 (simulated: no network)\" >&2\nexit 2\n")
+    uv.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "OPSGRADE_SETUP_PYTHON"}
+    env.update({"OPSGRADE_AUTOGRADER_ROOT": str(root), "OPSGRADE_UV": str(uv)})
+    proc = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert any("Failed to download cpython-3.11" in line for line in lines)  # the tool's own error is shown
+    assert lines[-2] == "setup.sh: FAILED while installing Python 3.11 with uv (a python-build-standalone download) " \
+                        "(exit status 2)."
+    assert lines[-1].startswith("setup.sh: what to do: the interpreter download failed") and \
+        "OPSGRADE_SETUP_PYTHON" in lines[-1]
+    assert not (root / "venv").exists()
+
+
 # -- the whole harness ---------------------------------------------------------------------------------------------
 
 
@@ -218,7 +241,10 @@ def test_run_autograder_matches_local_grading(harness, cases, case, tmp_path):
         assert f"0 of {len(checks)} questions with public checks answered" in summary["output"]
     if case in ("corrupted", "empty"):
         assert remote["score"] == 0
-        assert "could not be run" in summary["output"]
+        assert "could not be run" in summary["output"] and summary["status"] == "failed"
+        assert remote["output"].splitlines()[0] in summary["output"]  # the reason, where the student looks first
+    else:
+        assert summary["status"] == "passed"
 
 
 def _processes_under(root: Path) -> list[int]:

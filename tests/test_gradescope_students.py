@@ -68,6 +68,24 @@ def test_policy_sets_hidden_visibility_and_adds_a_visible_summary(visibility):
     assert "q2: public checks not answered (q2 returned nothing)" in summary["output"]
 
 
+@pytest.mark.parametrize(("status", "output"), [
+    ("ungradable", "The notebook is not valid JSON (is the file corrupted?)"),
+    ("ungradable", "No .ipynb notebook was found in the submission."),
+    ("grader-error", "The autograder failed on this submission: MemoryError"),
+])
+def test_summary_of_a_notebook_that_could_not_run_is_marked_failed_with_the_reason(status, output):
+    results = zero_results_for("a", QUESTIONS, output, status=status)
+    summary = apply_policy(results, {"hidden_test_visibility": "after_published", "submission_summary": True})
+    summary = summary["tests"][0]
+    assert summary["status"] == "failed" and summary["visibility"] == "visible" and summary["score"] == 0
+    assert output in summary["output"] and "could not be run" in summary["output"]
+    assert _summary_of(_results())["status"] == "passed"  # the control: a notebook that ran
+
+
+def _summary_of(results: dict) -> dict:
+    return apply_policy(results, {"hidden_test_visibility": "visible", "submission_summary": True})["tests"][0]
+
+
 def test_policy_without_summary_leaves_only_hidden_tests():
     results = apply_policy(_results(), {"hidden_test_visibility": "after_published", "submission_summary": False})
     assert [t["question"] for t in results["tests"]] == ["q1", "q2"]

@@ -15,11 +15,12 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from debian import ensure
+from browser import CHROME_FLAGS
 from report_students import REFLECTIONS, STUDENT_A, STUDENT_A_RENAMED, STUDENT_B
 from typer.testing import CliRunner
 
@@ -28,9 +29,6 @@ from grader.cli import app
 from grader.examples import load_variants, make_variant, materialise_examples
 
 NAME = "drift_detective"
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--enable-logging=stderr",
-                "--v=0"]
 
 
 def _with_reflection(nb: dict, text: str) -> dict:
@@ -57,18 +55,32 @@ def graded_class(built, tmp_path_factory) -> dict:
                                ("student_b", STUDENT_B, "mobile_nomad")):
         nb = _with_reflection(make_variant(solution, {"replace": cells, "track": track}), REFLECTIONS[name])
         (subs / f"{name}.ipynb").write_text(json.dumps(nb))
+    # handed in through a Gradescope export, so the report can name each student
+    export = tmp_path_factory.mktemp("report-export") / "export.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        meta = []
+        for k, nb in enumerate(sorted(subs.glob("*.ipynb"))):
+            zf.writestr(f"export/{nb.stem}/{NAME}.ipynb", nb.read_bytes())
+            meta.append(f"{nb.stem}:\n  :submitters:\n  - :name: {_person(nb.stem)}\n    :email: {nb.stem}@uni.edu\n"
+                        f"    :sid: '{1000 + k}'\n  :created_at: 2026-03-0{1 + k % 9} 10:00:00.000000000 -08:00\n")
+        zf.writestr("export/submission_metadata.yml", "".join(meta))
     out = tmp_path_factory.mktemp("report-out")
-    grade_batch(NAME, [subs], out, workers=2)
+    grade_batch(NAME, [export], out, workers=2)
     signatures = tmp_path_factory.mktemp("report-variants")  # as `opsgrade demo` leaves them: graded once
     for name in [*variants, "blank"]:
         (signatures / name).mkdir()
         shutil.copy(out / name / "results.json", signatures / name / "results.json")
-    result = CliRunner().invoke(app, ["report", str(out), "--submissions", str(subs), "--variants", str(signatures),
+    result = CliRunner().invoke(app, ["report", str(out), "--submissions", str(export), "--variants", str(signatures),
                                       "--starter", str(built.dist / NAME / "student" / f"{NAME}.ipynb")])
     assert result.exit_code == 0, result.output
     page = (out / "report.html").read_text(encoding="utf-8")
-    return {"out": out, "subs": subs, "page": page, "variants": variants, "signatures": signatures,
+    return {"out": out, "subs": export, "page": page, "variants": variants, "signatures": signatures,
             "results": {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}}
+
+
+def _person(sid: str) -> str:
+    """The made-up student behind submission ``sid``."""
+    return "Student " + sid.replace("_", " ").title()
 
 
 def _section(page: str, name: str) -> str:
@@ -117,7 +129,7 @@ def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
         return found[0]
 
     # strict_bands and its copy on another track: one group, named after the variant, both exact
-    bands = row('drift_status: Band edges: 0.1 and 0.2 are "investigate"', "drift_status(…) returned '…'")
+    bands = row('drift_status: Band edges: 0.1 and 0.2 are "investigate"', "drift_status(…) returned '")
     assert bands["submissions"] == ["strict_bands", "strict_bands_copy"]
     assert bands["variants"] == ["strict_bands"] and bands["exact"] == [2]
     assert htmllib.escape(graded_class["variants"]["strict_bands"]["why"], quote=False) in graded_class["page"]
@@ -133,14 +145,19 @@ def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
     assert far[("uniform_bins",)] == ["uniform_bins"]
     assert far[("no_interior_edge_case",)] == ["no_interior_edge_case"]
     assert far[("psi_no_smoothing", "student_a", "student_a_renamed")] == ["psi_no_smoothing"]
-    prediction = row("prediction: A prediction was written down before computing", "PREDICTION must be")
-    assert prediction["submissions"] == ["blank", "no_prediction"]
-    assert prediction["variants"] == ["no_prediction", "blank"]
+    # what was left blank is one row, whatever the number of tests: the blank notebook and the empty prediction
+    blank = [r for r in rows if r["test"] == "not attempted"]
+    assert len(blank) == 1 and blank[0]["submissions"] == ["blank", "no_prediction"]
+    assert blank[0]["variants"] == ["no_prediction", "blank"]
+    assert sorted(r["test"] for r in rows if "blank" in r["submissions"]) == ["no valid TRACK", "not attempted"]
     # every failing test of every graded submission is in exactly one group
     failures = sum(1 for r in graded_class["results"].values() for t in r["tests"] if t["score"] < t["max_score"])
-    assert sum(r["count"] for r in rows) == failures
     exported = pd.read_csv(graded_class["out"] / "report_mistakes.csv")
+    assert exported["failures"].sum() == failures
     assert len(exported) == len(rows) and list(exported["count"]) == [r["count"] for r in rows]
+    # a group names its students as the export does
+    mistakes = _section(graded_class["page"], "mistakes")
+    assert htmllib.escape(f"{_person('strict_bands_copy')} (strict_bands_copy@uni.edu, SID ", quote=False) in mistakes
 
 
 def test_summary_items_and_answers_on_the_page(graded_class):
@@ -156,9 +173,18 @@ def test_summary_items_and_answers_on_the_page(graded_class):
     passed = sum(1 for r in results.values() for t in r["tests"] if t["name"] == test and t["score"] == t["max_score"])
     assert passed == len(results) - 4  # blank, psi_no_smoothing, student_a, student_a_renamed
     items = _section(page, "items")
-    assert re.search(rf"<td>{re.escape(test)}</td><td class=\"num\">1.0</td><td class=\"num\">{passed}</td>", items)
+    assert re.search(rf"<td>{re.escape(test)}</td><td class=\"num\">1</td><td class=\"num\">{passed}</td>", items)
+    quarter = [t for t in next(iter(results.values()))["tests"] if t["max_score"] == 0.75]
+    assert quarter and f"<td>{htmllib.escape(quarter[0]['name'], quote=False)}</td><td class=\"num\">0.75</td>" in items
+    assert f"Over the {len(results)} graded submissions (0 ungradable" in items  # nothing ungradable in this class
+    # the class list: one row per submission with the export's names and submission times
+    students = _section(page, "students")
+    assert students.count('<tr class="student"') == len(results)
+    assert f"<td>{_person('student_b')}</td><td>student_b@uni.edu</td>" in students
+    assert "2026-03-0" in students
     # predictions and reflections, grouped by question
     answers = _section(page, "answers")
+    assert htmllib.escape(_person("student_a"), quote=False) in answers
     assert "<h3>prediction" in answers and "<h3>6. Reflection (graded by hand)" in answers
     for name, text in REFLECTIONS.items():
         assert htmllib.escape(text, quote=False) in answers, name
@@ -175,12 +201,6 @@ def test_page_is_self_contained(graded_class):
     for url in re.findall(r'(?:src|href)="([^"]*)"', page):
         assert url.startswith(("data:image/png;base64,", "#")), url
     assert "@media print" in page
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing and running as root."""
-    return ensure(("chromium", "chromium-browser", "google-chrome"), ("chromium",))
 
 
 def _open(chromium: str, page: Path, shot: Path, profile: Path) -> list[str]:
@@ -212,4 +232,4 @@ def test_report_is_deterministic(graded_class, built):
     build_report(out, submissions=[graded_class["subs"]], variants=graded_class["signatures"],
                  starter=built.dist / NAME / "student" / f"{NAME}.ipynb")
     after = {p.name: p.read_bytes() for p in out.glob("report*") if p.suffix in (".html", ".json", ".csv")}
-    assert len(before) == 7 and before == after
+    assert len(before) == 8 and before == after

@@ -8,7 +8,22 @@
 #   OPSGRADE_SETUP_PYTHON     build the venv from this interpreter instead of a uv-managed one (same minor version)
 #   OPSGRADE_UV               an existing uv executable to use
 #   setup.sh --plan           print the chosen strategy ("python PATH" or "uv MINOR") and exit, installing nothing
+#
+# Every step that can fail says what it is doing before it starts; if it fails, the log's last lines name the step
+# and what to do about it.
 set -euo pipefail
+
+STEP="reading the zip's python-version"
+HINT="upload the zip that opsgrade build wrote (dist/<name>/autograder/<name>-autograder.zip), unmodified"
+finish() {  # on any failure: the last lines of the log say which step failed and what to do
+  local code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "setup.sh: FAILED while $STEP (exit status $code)." >&2
+    echo "setup.sh: what to do: $HINT" >&2
+  fi
+}
+trap finish EXIT
+step() { STEP="$1"; HINT="$2"; echo "setup.sh: $STEP" >&2; }  # step WHAT HINT: announce the next step
 
 ROOT="${OPSGRADE_AUTOGRADER_ROOT:-/autograder}"
 SRC="$ROOT/source"
@@ -49,11 +64,11 @@ fetch_uv() {  # unpack uv from PyPI into $UVDIR/bin/uv without touching any inte
   sys_py="$(command -v python3 || true)"
   if [ -z "$sys_py" ]; then
     say "no python3 on the image: installing the distribution's python3 (packages of it are not modified)"
-    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends python3 ca-certificates >&2
+    apt-get update >&2 && apt-get install -y --no-install-recommends python3 ca-certificates >&2
     sys_py="$(command -v python3)"
   fi
   if "$sys_py" -m pip --version >/dev/null 2>&1 \
-      && "$sys_py" -m pip install --quiet --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" \
+      && "$sys_py" -m pip install --disable-pip-version-check --no-cache-dir --target "$UVDIR/pkg" \
         "uv${pin:+==$pin}" >&2; then
     ln -sf "$UVDIR/pkg/bin/uv" "$UVDIR/bin/uv"
   else  # no pip (or it failed): the wheel is a zip, so the standard library can unpack the binary
@@ -85,8 +100,12 @@ PY
 
 if [ "${1:-}" = "--plan" ]; then plan; exit 0; fi
 
+STEP="choosing the interpreter for Python $WANT"
+HINT="OPSGRADE_SETUP_PYTHON must name a Python $WANT interpreter that runs (or leave it unset to let uv provide one)"
 STRATEGY="$(plan)"
 start=$SECONDS
+UV_HINT="uv comes from PyPI: check that the image reaches PyPI (the log above shows pip's or Python's error), then \
+rebuild the autograder on Gradescope; source/uv-version names the uv release the zip asks for"
 rm -rf "$VENV"
 # everything uv writes stays under ROOT/.uv: the interpreter, its cache, and the python3.X links that recent uv
 # versions would otherwise put in ~/.local/bin; the interpreter's standard library is compiled once, here
@@ -96,20 +115,33 @@ case "$STRATEGY" in
   python\ *)
     PY="${STRATEGY#python }"
     UV="$(find_uv)"
+    step "creating the venv $VENV from $PY" "check that $PY runs and has the venv module (Debian/Ubuntu: \
+apt-get install python$WANT-venv)"
     if [ -n "$UV" ]; then
-      "$UV" venv --quiet --python "$PY" "$VENV"
-      "$UV" pip install --quiet --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
+      "$UV" venv --python "$PY" "$VENV"
+      step "installing requirements.lock into $VENV" "a locked package could not be installed (the error is \
+above): check the network, or rebuild the zip with opsgrade build in an environment whose packages exist for Linux"
+      "$UV" pip install --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
     else
       "$PY" -m venv "$VENV"
-      "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$LOCK"
+      step "installing requirements.lock into $VENV" "a locked package could not be installed (the error is \
+above): check the network, or rebuild the zip with opsgrade build in an environment whose packages exist for Linux"
+      "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps -r "$LOCK"
     fi
     ;;
   uv\ *)
+    step "getting uv" "$UV_HINT"
     UV="$(find_uv)"
     [ -n "$UV" ] || UV="$(fetch_uv)"
-    "$UV" python install --quiet "$WANT"
-    "$UV" venv --quiet --python "$WANT" --python-preference only-managed "$VENV"
-    "$UV" pip install --quiet --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
+    step "installing Python $WANT with uv (a python-build-standalone download)" "the interpreter download failed \
+(uv's error is above): rebuild the autograder on Gradescope to retry, or give setup a Python $WANT that is already \
+on the image with OPSGRADE_SETUP_PYTHON=/path/to/python$WANT"
+    "$UV" python install "$WANT"
+    step "creating the venv $VENV on Python $WANT" "uv's error is above; rebuild the autograder on Gradescope to retry"
+    "$UV" venv --python "$WANT" --python-preference only-managed "$VENV"
+    step "installing requirements.lock into $VENV" "a locked package could not be installed (the error is above): \
+check the network, or rebuild the zip with opsgrade build in an environment whose packages exist for Linux"
+    "$UV" pip install --compile-bytecode --python "$VENV/bin/python" --no-deps -r "$LOCK"
     ;;
 esac
 
@@ -118,6 +150,8 @@ esac
 export MPLCONFIGDIR="$ROOT/.matplotlib"
 mkdir -p "$MPLCONFIGDIR"
 # every submission starts from this image: compile the grader's bytecode now, not once per submission
+step "compiling the grader and loading the hidden suite" "the grader does not import in the new venv (the error is \
+above): rebuild the zip with opsgrade build and upload it again"
 "$VENV/bin/python" -m compileall -q -j 0 "$SRC/grader" "$SRC/opsmath" >/dev/null
 # and pytest's assertion-rewritten bytecode of the hidden suite (written on its first collection), and matplotlib's
 # font cache (built on its first import: seconds)
@@ -126,6 +160,8 @@ from grader.runner import collect_questions
 collect_questions(json.load(open("assignment.json"))["assignment"])')
 
 # the environment must hold exactly the locked versions and be the locked minor version
+step "checking the venv against requirements.lock" "the venv does not hold the locked versions (listed above): \
+rebuild the zip with opsgrade build and upload it again"
 "$VENV/bin/python" - "$LOCK" "$WANT" <<'PY'
 import sys
 from importlib import metadata
@@ -147,6 +183,7 @@ if bad:
 PY
 # the sandboxed child runs under a uid of its own (grader/sandbox/isolation.py): it must be able to import from the
 # interpreter and the venv, and nothing else here; run_autograder makes source/ and results/ root-only
+step "opening the venv to the sandbox's own user" "check that $ROOT is on a filesystem that allows chmod"
 chmod o+x "$ROOT"
 chmod -R a+rX "$VENV"
 if [ -d "$UV_PYTHON_INSTALL_DIR" ]; then chmod o+x "$UVDIR"; chmod -R a+rX "$UV_PYTHON_INSTALL_DIR"; fi

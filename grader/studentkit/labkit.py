@@ -19,6 +19,25 @@ PALETTE = {"train": "#4C72B0", "live": "#DD8452", "ok": "#55A868", "bad": "#C44E
 GRADING = os.environ.get("OPSGRADE_SANDBOX") == "1"
 
 
+SETUP_CELL = "# Your track"
+"""How the setup cell that sets ``TRACK`` starts, in every notebook (Jupyter shows no cell numbers)."""
+
+
+class TrackError(ValueError):
+    """``TRACK`` is unset or names no track: a setup mistake, shown in Jupyter as two lines, no traceback.
+
+    IPython prints what ``_render_traceback_`` returns instead of the traceback, so the student reads what is
+    wrong and what to do, not the inside of labkit. ``str()`` is the same text on one line (for the grader).
+    """
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(f"{problem} {fix}".strip())
+        self.problem, self.fix = problem, fix
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mTrackError\x1b[0m: {self.problem}", self.fix]
+
+
 class Track(dict):
     """A track's constants; keys also readable as attributes (``track.scenario``)."""
 
@@ -33,17 +52,16 @@ class Track(dict):
 def load_track(key: str, path: str | os.PathLike = "tracks.json") -> Track:
     """Return the constants of track ``key`` from the constants file.
 
-    Raises ``ValueError`` naming the valid keys when ``key`` is unset
-    (``...`` or ``None``) or misspelt.
+    Raises :class:`TrackError` (a ``ValueError``), two lines naming the valid keys and the cell to fix, when
+    ``key`` is unset (``...`` or ``None``) or misspelt.
     """
+    choices = ", ".join(f'"{k}"' for k in TRACK_KEYS)
+    where = f'In the cell that starts with "{SETUP_CELL}", write TRACK = one of {choices} (with the quotes)'
     if key is None or key is Ellipsis or key == "":
-        raise ValueError(
-            "TRACK is not set: in the first code cell write one of "
-            + ", ".join(f'TRACK = "{k}"' for k in TRACK_KEYS)
-            + " (with the quotes), then run the cell again. You are graded on the track you set."
-        )
+        raise TrackError("TRACK is not set.", f"{where}, then run that cell again. You are graded on the track you "
+                         "set.") from None
     if key not in TRACK_KEYS:
-        raise ValueError(f"TRACK must be one of {TRACK_KEYS} (a string in quotes), got {key!r}")
+        raise TrackError(f"TRACK must be one of the four tracks, got {key!r}.", f"{where}, then run that cell again.")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return Track(data[key])
 
