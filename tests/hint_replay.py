@@ -65,7 +65,7 @@ REFERENCE: dict[str, dict[str, Callable[..., Any]]] = {
 _SHAPES = (
     re.compile(r"^(?P<call>\w+\(.*?\)) raised (?P<error>Student\w+: .*)$", re.S),
     re.compile(r"^(?P<call>.+?): element (?P<index>\d+) is (?P<got>.+); expected (?P<expected>.+)$", re.S),
-    re.compile(r"^(?P<call>.+?) returned (?P<got>.+?) \([\w.]+\); the notebook asks for a Python \w+: "
+    re.compile(r"^(?P<call>.+?) returned (?P<got>.+?) \([\w. ]+\); the notebook asks for [^:]+: "
                r"expected (?P<expected>\S+) \(.*$", re.S),
     re.compile(r"^(?P<call>.+?) returned (?P<got>.+); expected (?P<expected>.+?)"
                r"(?: \(relative tolerance [^)]*\))?$", re.S),
