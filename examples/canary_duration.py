@@ -67,12 +67,17 @@ VARIANTS = {
     return float(max(ops / peak_ops_per_s, bytes_moved * 8 / bandwidth_bytes_per_s))  # bandwidth as bits/s
 
 
+def shadow_share(serve_s, shadow_s, budget_s):
+    """Largest fraction of requests a shadow model can also process while every request meets the deadline."""
+    return min(1.0, max(0.0, (budget_s - serve_s) / shadow_s))
+
+
 hw, dep = track.hardware, track.deployment
 n_dev = dep.devices_per_replica
 t_infer = roofline_time(dep.ops_per_inference / n_dev, dep.parameters * dep.bytes_per_parameter / n_dev,
                         hw.peak_flops, hw.memory_bandwidth)
 t_infer_ms = 1000 * t_infer
-max_shadow_share = min(1.0, max(0.0, (dep.latency_budget_s - t_infer) / t_infer))
+max_shadow_share = shadow_share(t_infer, t_infer, dep.latency_budget_s)
 print(f"{dep.model} on {hw.device}: {t_infer_ms:.3f} ms per inference against a "
       f"{1000 * dep.latency_budget_s:.1f} ms budget; a same-sized shadow fits on {max_shadow_share:.0%} of requests")
 ''',

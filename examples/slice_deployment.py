@@ -74,9 +74,14 @@ VARIANTS = {
     return int(memory_bytes // (parameters * bytes_per_parameter * 8))  # bits per weight, bytes of memory
 
 
+def fits_with_shadow(parameters, bytes_per_parameter, memory_bytes):
+    """Whether the serving model and its shadow (two copies of the weights) fit in memory_bytes."""
+    return max_model_copies(parameters, bytes_per_parameter, memory_bytes) >= 2
+
+
 hw, dep = track.hardware, track.deployment
 model_copies = max_model_copies(dep.parameters, dep.bytes_per_parameter, hw.memory_bytes * dep.devices_per_replica)
-shadow_fits = model_copies >= 2
+shadow_fits = fits_with_shadow(dep.parameters, dep.bytes_per_parameter, hw.memory_bytes * dep.devices_per_replica)
 print(f"{dep.model} ({dep.parameters * dep.bytes_per_parameter / 1e6:,.1f} MB of weights) on {hw.device}: "
       f"{model_copies:,} copies fit; serving model + shadow fit: {shadow_fits}")
 ''',

@@ -45,6 +45,16 @@ MUTANTS = {
             SIZE: [("math.ceil(log_miss / log_clean)", "round(log_miss / log_clean)"), (GUARD_DOWN, ""), (GUARD_UP, "")]
         },
     ),
+    "size_guard_down_only": mistake(
+        "guards the ceiling downwards only: a ratio a hair below an integer gives one too few",
+        "canary_sample_size",
+        edit={SIZE: [(GUARD_UP, "")]},
+    ),
+    "size_guard_up_only": mistake(
+        "guards the ceiling upwards only: a ratio a hair above an integer gives one too many",
+        "canary_sample_size",
+        edit={SIZE: [(GUARD_DOWN, "")]},
+    ),
     "size_unguarded_ceiling": mistake(
         "math.ceil alone: a ratio a hair above an integer gives one too many",
         "canary_sample_size",
@@ -96,6 +106,13 @@ MUTANTS = {
         "traffic fraction read as percent",
         "canary_duration",
         edit={DURATION: [("request_rate * traffic_fraction", "request_rate * traffic_fraction / 100")]},
+    ),
+    "duration_scalar_only": mistake(
+        "float(samples): an array of sample counts raises (the notebook says arrays must work)",
+        "canary_duration",
+        edit={
+            DURATION: [("return samples / requests_seen_per_hour", "return float(samples) / requests_seen_per_hour")]
+        },
     ),
     "duration_default_one_percent": mistake(
         "default traffic_fraction=0.01",
@@ -299,11 +316,33 @@ MUTANTS = {
         track="tiny_pioneer",
         edit={
             ROOF: [
+                ("min(1.0, max(0.0, (budget_s - serve_s) / shadow_s))", "(budget_s - serve_s) / shadow_s"),
+            ]
+        },
+    ),
+    "share_all_or_nothing": mistake(
+        "1 when serving and shadow fit the deadline together, else 0 (right on every track, wrong in between)",
+        "shadow_latency",
+        edit={
+            ROOF: [
                 (
-                    "min(1.0, max(0.0, (dep.latency_budget_s - t_infer) / t_infer))",
-                    "(dep.latency_budget_s - t_infer) / t_infer",
+                    "min(1.0, max(0.0, (budget_s - serve_s) / shadow_s))",
+                    "1.0 if serve_s + shadow_s <= budget_s else 0.0",
                 )
             ]
+        },
+    ),
+    "share_slack_over_serve": mistake(
+        "slack divided by the serving time instead of the shadow's (same on every track: same-sized shadow)",
+        "shadow_latency",
+        edit={ROOF: [("(budget_s - serve_s) / shadow_s", "(budget_s - serve_s) / serve_s")]},
+    ),
+    "share_no_lower_clip": mistake(
+        "min(1, (budget - t)/t) without max(0, ...)",
+        "shadow_latency",
+        track="tiny_pioneer",
+        edit={
+            ROOF: [("min(1.0, max(0.0, (budget_s - serve_s) / shadow_s))", "min(1.0, (budget_s - serve_s) / shadow_s)")]
         },
     ),
     "share_over_budget": mistake(
@@ -311,10 +350,7 @@ MUTANTS = {
         "shadow_latency",
         edit={
             ROOF: [
-                (
-                    "(dep.latency_budget_s - t_infer) / t_infer)",
-                    "(dep.latency_budget_s - t_infer) / dep.latency_budget_s)",
-                )
+                ("(budget_s - serve_s) / shadow_s)", "(budget_s - serve_s) / budget_s)"),
             ]
         },
     ),
@@ -397,8 +433,8 @@ MUTANTS = {
         edit={
             ROOF: [
                 (
-                    "min(1.0, max(0.0, (dep.latency_budget_s - t_infer) / t_infer))",
-                    "np.clip((dep.latency_budget_s - t_infer) / t_infer, 0.0, 1.0)",
+                    "min(1.0, max(0.0, (budget_s - serve_s) / shadow_s))",
+                    "float(np.clip((budget_s - serve_s) / shadow_s, 0.0, 1.0))",
                 )
             ]
         },

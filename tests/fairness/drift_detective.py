@@ -69,6 +69,18 @@ MUTANTS = {
     "psi_mean_not_sum": mistake(
         "mean over bins instead of the sum", "psi", edit={PSI: [("float(np.sum((a - e)", "float(np.mean((a - e)")]}
     ),
+    "psi_clip_at_eps": mistake(
+        "every proportion below eps raised to eps (np.maximum), not only the empty bins",
+        "psi",
+        edit={
+            PSI: [
+                ("np.where(e == 0, eps, e)", "np.maximum(e, eps)"),
+                ("np.where(a == 0, eps, a)", "np.maximum(a, eps)"),
+                ("if np.any(e == 0):", "if np.any(e < eps):"),
+                ("if np.any(a == 0):", "if np.any(a < eps):"),
+            ]
+        },
+    ),
     "psi_abs_log": mistake(
         "absolute value of the log ratio", "psi", edit={PSI: [("np.log(a / e)", "np.abs(np.log(a / e))")]}
     ),

@@ -33,8 +33,14 @@ MUTANTS = {
     "fp_features_as_dict": mistake(
         "features normalised to a dict name -> dtype: sort_keys then loses their order",
         "schema_fingerprint",
-        edit={FP: [("[[str(item[0]), str(item[1])] for item in contract[\"features\"]]",
-                    "{str(item[0]): str(item[1]) for item in contract[\"features\"]}")]},
+        edit={
+            FP: [
+                (
+                    '[[str(item[0]), str(item[1])] for item in contract["features"]]',
+                    '{str(item[0]): str(item[1]) for item in contract["features"]}',
+                )
+            ]
+        },
     ),
     "fp_missing_version_none": mistake(
         'a missing version becomes None instead of ""',

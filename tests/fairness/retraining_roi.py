@@ -54,6 +54,11 @@ MUTANTS = {
         "staleness_cost",
         edit={STALE: [("return float(loss) if loss.ndim == 0 else loss", "return float(np.sum(loss))")]},
     ),
+    "stale_series_sign_only": mistake(
+        "series 1 + x/3 + x^2/12 below the 1e-3 switch (the formula above it is right)",
+        "staleness_cost",
+        edit={STALE: [("(1 - x / 3 + x**2 / 12)", "(1 + x / 3 + x**2 / 12)")]},
+    ),
     "stale_series_wrong_sign": mistake(
         "series 1 + x/3 + x^2/12",
         "staleness_cost",

@@ -259,12 +259,36 @@ MUTANTS = {
         "shadow_fits when one copy fits (>= 1)",
         "shadow_memory",
         track="tiny_pioneer",
-        edit={COPIES: [("shadow_fits = model_copies >= 2", "shadow_fits = model_copies >= 1")]},
+        edit={COPIES: [("memory_bytes) >= 2", "memory_bytes) >= 1")]},
     ),
     "shadow_fits_strict": mistake(
         "shadow_fits needs more than two copies (> 2)",
         "shadow_memory",
-        edit={COPIES: [("shadow_fits = model_copies >= 2", "shadow_fits = model_copies > 2")]},
+        edit={COPIES: [("memory_bytes) >= 2", "memory_bytes) > 2")]},
+    ),
+    "fits_strict_memory": mistake(
+        "two copies must leave memory free (2 w < M): exactly filling the memory does not fit",
+        "shadow_memory",
+        edit={
+            COPIES: [
+                (
+                    "return max_model_copies(parameters, bytes_per_parameter, memory_bytes) >= 2",
+                    "return 2 * parameters * bytes_per_parameter < memory_bytes",
+                )
+            ]
+        },
+    ),
+    "fits_ignores_weights_size": mistake(
+        "fits when one copy fits in half the memory, computed in bits",
+        "shadow_memory",
+        edit={
+            COPIES: [
+                (
+                    "return max_model_copies(parameters, bytes_per_parameter, memory_bytes) >= 2",
+                    "return 2 * parameters * bytes_per_parameter * 8 <= memory_bytes",
+                )
+            ]
+        },
     ),
     "copies_gib": mistake(
         "memory divided by 2**30 and weights by 1e9 (units mixed)",
@@ -357,6 +381,17 @@ MUTANTS = {
             return False
     return True
 """
+        },
+    ),
+    "fits_two_times_weights": alternative(
+        "fits_with_shadow as 2 x weights <= memory",
+        edit={
+            COPIES: [
+                (
+                    "return max_model_copies(parameters, bytes_per_parameter, memory_bytes) >= 2",
+                    "return 2 * parameters * bytes_per_parameter <= memory_bytes",
+                )
+            ]
         },
     ),
     "copies_numpy_int": alternative(
