@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.plugin import protected_paths
-from grader.sandbox.parent import Limits, Sandbox, StudentMissing
+from grader.sandbox.parent import Limits, Sandbox, StudentCrash, StudentMissing
 
 CELLS = [
     "import os\nbase = 2\n",
@@ -50,7 +50,7 @@ def test_a_crashing_statement_is_left_out_and_the_cell_goes_on(box):
 def test_replay_after_a_crash_in_a_call_keeps_statement_level_state():
     cells = ["x = 1\ny = 1 / 0\nz = 3\n", "def die():\n    import os\n    os._exit(1)\n"]
     with Sandbox(cells, protected=protected_paths(), limits=Limits(cell_seconds=10, call_seconds=5)) as sandbox:
-        with pytest.raises(Exception):
+        with pytest.raises(StudentCrash):
             sandbox.call("die")
         assert sandbox.restarts == 1
         assert (sandbox.get("x"), sandbox.get("z")) == (1, 3)

@@ -22,9 +22,9 @@ from grader.sandbox.codec import MAX_VIOLATIONS, dumps, from_plain, loads, to_pl
 __all__ = [
     "BudgetExhausted",
     "CellResult",
-    "StatementFailure",
     "Limits",
     "Sandbox",
+    "StatementFailure",
     "StudentCrash",
     "StudentError",
     "StudentException",
