@@ -409,24 +409,20 @@ class _Recorder:
 
 
 def _varies(reference: Callable[..., Any], observed: list[tuple[tuple[Any, ...], dict[str, Any], Any]]) -> bool | None:
-    """False when the student's function gives one value on inputs where the reference gives different ones.
+    """False when the student's function gives one and the same value on inputs where the reference's values differ.
 
-    ``None`` when the inputs cannot tell (fewer than two where the reference differs).
+    ``None`` when the inputs cannot tell (the reference gives them all one value, or fewer than two ran).
     """
-    pairs = []
+    mine, theirs = [], []
     for args, kwargs, value in observed:
         try:
-            pairs.append((reference(*args, **kwargs), value))
+            theirs.append(reference(*args, **kwargs))
         except Exception:
             continue
-    informative = None
-    for i in range(len(pairs)):
-        for j in range(i + 1, len(pairs)):
-            if not _same(pairs[i][0], pairs[j][0]):
-                if _same(pairs[i][1], pairs[j][1]):
-                    return False
-                informative = True
-    return informative
+        mine.append(value)
+    if len(theirs) < 2 or all(_same(theirs[0], other) for other in theirs[1:]):
+        return None
+    return not all(_same(mine[0], other) for other in mine[1:])
 
 
 def _with_blame(original: GradingFailure, recorder: _Recorder, track: str) -> GradingFailure:
