@@ -169,8 +169,9 @@ def compare(student: Any, name: str, args: Sequence[Any] = (), kwargs: dict[str,
         The expected value; default ``reference(*args, **kwargs)``.
     reference : callable, optional
         The oracle; default ``opsmath.<name>``.
-    call : str, optional
-        How the hint shows the call; default the call itself, re-runnable as shown.
+    call : str or callable, optional
+        How the hint shows the call (a callable is asked only when a hint is written); default the call itself,
+        re-runnable as shown.
     **options
         Passed to ``check`` (tolerances).
 
@@ -182,7 +183,7 @@ def compare(student: Any, name: str, args: Sequence[Any] = (), kwargs: dict[str,
     """
     kwargs = dict(kwargs or {})
     submission = student._submission
-    shown = call or describe_call(name, args, kwargs)
+    shown = _Text(call if call is not None else (lambda: describe_call(name, args, kwargs)))
     if expected is _UNSET:
         if reference is None:
             import opsmath
@@ -196,6 +197,27 @@ def compare(student: Any, name: str, args: Sequence[Any] = (), kwargs: dict[str,
         raise _blamed(failed, submission, name, (tuple(args), kwargs), DEFAULT_TRACK) from None
     carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
                   call_args=(tuple(args), kwargs), track=DEFAULT_TRACK)
+
+
+class _Text:
+    """A hint's call text, built only when a check formats it (inputs such as large tables are slow to print)."""
+
+    def __init__(self, text: str | Callable[[], str]) -> None:
+        self._text = text
+
+    def __call__(self) -> str:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
+
+    def __str__(self) -> str:
+        return self()
+
+    def __format__(self, spec: str) -> str:
+        return format(self(), spec)
+
+    def __add__(self, other: str) -> str:
+        return self() + other
 
 
 def compare_answer(submission: Any, name: str, expected: Any, *, track: Any, check: Callable[..., None] = check_close,
