@@ -110,8 +110,12 @@ class CarryForward:
 
 
 def _finite(value: Any) -> bool:
-    """False for a NaN or an infinity (or an array holding one); True for anything else (``None`` included)."""
-    if value is None or isinstance(value, (str, bytes, dict)):
+    """False for a NaN or an infinity (or an array, list, tuple or dict holding one); True for anything else."""
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float)) for v in value):
+        return all(_finite(v) for v in value)
+    if value is None or isinstance(value, (str, bytes)):
         return True
     try:
         import numpy as np
@@ -225,12 +229,25 @@ def compare_answer(submission: Any, name: str, expected: Any, *, track: Any, che
     """Grade the notebook variable ``name`` (computed for ``track``) against ``expected``, with error carried forward.
 
     Parameters are those of :func:`compare`; ``track`` is the ``track`` fixture (the reference notebook is run for
-    it when the expected value must be recomputed through the student's upstream).
+    it when the expected value must be recomputed through the student's upstream), or ``None`` for an answer that
+    is the same on every track (then the notebook's own track, when it names one, is used).
     """
-    shown = call or f"{name} on track {track.key}"
+    key = track.key if track is not None else _chosen_track(submission)
+    shown = call or f"{name} on track {key}"
     got = submission.get(name)
     carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
-                  call_args=None, track=track.key)
+                  call_args=None, track=key)
+
+
+def _chosen_track(submission: Any) -> str:
+    """The notebook's TRACK when it names a track, else :data:`DEFAULT_TRACK` (for an answer every track shares)."""
+    from opsmath.tracks import TRACKS
+
+    try:
+        key = submission.get("TRACK")
+    except AssertionError:
+        return DEFAULT_TRACK
+    return key if isinstance(key, str) and key in TRACKS else DEFAULT_TRACK
 
 
 def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Callable[[Any, Any], None], *,
