@@ -5,10 +5,10 @@ VARIANTS = {
         "why": "json.dumps without sort_keys: the hash now depends on insertion order (the normalised dict's "
                "extractor/version/features/params order is not alphabetical, and params keep the caller's order). "
                "Loses every schema_fingerprint test (demo 0.5, defaults 0.5, track contracts 0.5, random contracts "
-               "1.5), is_compatible on the same contract with shuffled keys (0.5) and on random pairs (1), whose "
-               "serving side has reshuffled keys, and fingerprint_v1 (1). Genuinely different contracts still hash "
-               "differently, so is_compatible's single-change test passes; contract_diff, PSI and the other track "
-               "answers are untouched.",
+               "1.5). is_compatible compares the student's own fingerprints, so its verdicts on shuffled keys and "
+               "random pairs, and fingerprint_v1, are right given them (error carried forward); genuinely different "
+               "contracts still hash differently, and contract_diff, PSI and the other track answers are "
+               "untouched.",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -21,7 +21,7 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "lost": 5.5,
+        "lost": 3,
     },
     "fingerprint_sorted_features": {
         "why": "Features sorted before hashing, so the order the classifier consumes is lost: loses "
@@ -59,8 +59,9 @@ VARIANTS = {
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
                "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5), and skewed "
-               "(1): every renormalised feature now has PSI inf, so the worst-first order collapses to the name "
-               "tie-break. psi_from_samples itself is untouched (the variant rewrote only feature_skew).",
+               "(1): every renormalised feature now has PSI inf (an upstream inf is never carried forward), so the "
+               "worst-first order collapses to the name tie-break. psi_from_samples itself is untouched (the "
+               "variant rewrote only feature_skew).",
         "replace": {
             "def feature_skew(": '''def feature_skew(train, serving, bins=10):
     out = {}
@@ -88,8 +89,9 @@ VARIANTS = {
     },
     "levels_not_steps": {
         "why": "INT quantization step computed with 2^b levels instead of 2^b - 1 steps (off by 0.4 % at INT8). "
-               "Loses precision_skew/worked example (0.5), random ranges (1) and precision_skew (1.5, Edge Guardian "
-               "serves INT8); the floating-point branch is right.",
+               "Loses precision_skew/worked example (0.5) and random ranges (1); the track's precision_skew "
+               "(Edge Guardian serves INT8) is right given the student's own function (error carried forward), and "
+               "the floating-point branch is right.",
         "replace": {
             "def quantization_error(": '''def quantization_error(low, high, precision):
     """Worst-case rounding error of values in [low, high] stored at precision ("int<b>", "fp32", "fp16")."""
@@ -106,6 +108,6 @@ precision_skew = quantization_error(column.min(), column.max(), track.deployment
 print(f"{first} at {track.deployment.precision}: worst-case rounding error {precision_skew:.2e} standard deviations")
 ''',
         },
-        "lost": 3,
+        "lost": 1.5,
     },
 }

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import check_close, check_equal, describe_call
+from grader.carry import compare, compare_answer
+from grader.checks import check_close, check_equal
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
@@ -24,7 +25,13 @@ def _expected_fraction(samples: float, request_rate: float, budget: float) -> fl
     return opsmath.min_traffic_fraction(samples, request_rate, budget)
 
 
-def _check_fraction(got, expected: float | None, call: str) -> None:
+def reference_wald(p0: float, p1: float, alpha: float, beta: float) -> float:
+    """opsmath's SPRT expected sample size under the notebook's function signature."""
+    return opsmath.SPRT(p0, p1, alpha, beta).expected_sample_size()
+
+
+def check_fraction(got, expected: float | None, *, call: str) -> None:
+    """A traffic fraction, or ``None`` when even all the traffic is too slow."""
     if expected is None:
         check_equal(got, None, call=call)
     else:
@@ -83,32 +90,28 @@ def test_canary_sample_size_worked_example(student, track):
     """Chapter example (95 %, 1 in 1,000 -> 2995) and your track's constants"""
     s = track.scenario
     for args in ((0.95, 0.001), (s.canary_confidence, s.edge_case_rate)):
-        check_equal(student.canary_sample_size(*args), opsmath.canary_sample_size(*args),
-                    call=describe_call("canary_sample_size", args))
+        compare(student, "canary_sample_size", args, check=check_equal)
 
 
 @pytest.mark.question("canary_sample_size", points=1.5)
 @given(bound_inputs())
 def test_canary_sample_size_matches_reference(student, args):
     """Random confidences and failure rates from 1e-4 to 0.2"""
-    check_equal(student.canary_sample_size(*args), opsmath.canary_sample_size(*args),
-                call=describe_call("canary_sample_size", args))
+    compare(student, "canary_sample_size", args, check=check_equal)
 
 
 @pytest.mark.question("canary_sample_size", points=1)
 @given(bound_inputs(p_lo=1e-7, p_hi=1e-4))
 def test_canary_sample_size_tiny_rates(student, args):
     """Rare edge cases: failure rates down to 1 in 10 million (use log1p)"""
-    check_equal(student.canary_sample_size(*args), opsmath.canary_sample_size(*args),
-                call=describe_call("canary_sample_size", args))
+    compare(student, "canary_sample_size", args, check=check_equal)
 
 
 @pytest.mark.question("canary_sample_size", points=0.5)
 @given(near_integer_bounds())
 def test_canary_sample_size_guarded_ceiling(student, args):
     """Ratios that land on an integer up to rounding (guard the ceiling)"""
-    check_equal(student.canary_sample_size(*args), opsmath.canary_sample_size(*args),
-                call=describe_call("canary_sample_size", args))
+    compare(student, "canary_sample_size", args, check=check_equal)
 
 
 # -- canary_duration -----------------------------------------------------------------------
@@ -116,16 +119,14 @@ def test_canary_sample_size_guarded_ceiling(student, args):
 def test_canary_duration_worked_example(student):
     """Chapter example: 10,000 samples at 1M requests/hour take 1 h at 1 % and 12 min at 5 %"""
     for args in ((10_000, 1_000_000, 0.01), (10_000, 1_000_000, 0.05)):
-        check_close(student.canary_duration(*args), opsmath.canary_duration(*args),
-                    call=describe_call("canary_duration", args))
+        compare(student, "canary_duration", args)
 
 
 @pytest.mark.question("canary_duration", points=0.5)
 def test_canary_duration_default_fraction(student):
     """Without a traffic fraction the stage sees all traffic"""
     args = (2995, 400_000)
-    check_close(student.canary_duration(*args), opsmath.canary_duration(*args),
-                call=describe_call("canary_duration", args))
+    compare(student, "canary_duration", args)
 
 
 @pytest.mark.question("canary_duration", points=0.5)
@@ -133,8 +134,7 @@ def test_canary_duration_default_fraction(student):
 @given(durations())
 def test_canary_duration_matches_reference(student, args):
     """Random sample counts, request rates and traffic fractions"""
-    check_close(student.canary_duration(*args), opsmath.canary_duration(*args),
-                call=describe_call("canary_duration", args))
+    compare(student, "canary_duration", args)
 
 
 # -- min_traffic_fraction ------------------------------------------------------------------
@@ -142,16 +142,14 @@ def test_canary_duration_matches_reference(student, args):
 def test_min_traffic_fraction_examples(student):
     """Worked numbers: 10,000 samples at 1M requests/hour in 1 hour need 1 % of traffic"""
     for args in ((10_000, 1_000_000, 1.0), (2995, 100_000, 24.0)):
-        _check_fraction(student.min_traffic_fraction(*args), _expected_fraction(*args),
-                        describe_call("min_traffic_fraction", args))
+        compare(student, "min_traffic_fraction", args, check=check_fraction)
 
 
 @pytest.mark.question("min_traffic_fraction", points=0.5)
 def test_min_traffic_fraction_impossible(student):
     """Exactly 100 % of traffic still fits (1.0); beyond that nothing does (None)"""
     for args in ((168_000, 1_000, 168.0), (10_000, 1_000, 1.0), (5_000_000, 10_000, 168.0)):
-        _check_fraction(student.min_traffic_fraction(*args), _expected_fraction(*args),
-                        describe_call("min_traffic_fraction", args))
+        compare(student, "min_traffic_fraction", args, check=check_fraction)
 
 
 @pytest.mark.question("min_traffic_fraction", points=0.5)
@@ -159,8 +157,7 @@ def test_min_traffic_fraction_impossible(student):
 @given(fraction_cases())
 def test_min_traffic_fraction_matches_reference(student, args):
     """Random samples, rates and budgets"""
-    _check_fraction(student.min_traffic_fraction(*args), _expected_fraction(*args),
-                    describe_call("min_traffic_fraction", args))
+    compare(student, "min_traffic_fraction", args, check=check_fraction)
 
 
 # -- track answer --------------------------------------------------------------------------
@@ -179,29 +176,27 @@ def _track_numbers(track) -> dict:
 @pytest.mark.question("track_answer", points=1)
 def test_n_required(submission, track):
     """n_required for your track"""
-    check_equal(submission.get("n_required"), _track_numbers(track)["n_required"],
-                call=f"n_required on track {track.key}")
+    compare_answer(submission, "n_required", _track_numbers(track)["n_required"], track=track, check=check_equal)
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_shadow_hours(submission, track):
     """shadow_hours for your track"""
-    check_close(submission.get("shadow_hours"), _track_numbers(track)["shadow_hours"],
-                call=f"shadow_hours on track {track.key}")
+    compare_answer(submission, "shadow_hours", _track_numbers(track)["shadow_hours"], track=track)
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_fits_release_cycle(submission, track):
     """fits_release_cycle for your track (a bool)"""
-    check_equal(submission.get("fits_release_cycle"), _track_numbers(track)["fits_release_cycle"],
-                call=f"fits_release_cycle on track {track.key}")
+    compare_answer(submission, "fits_release_cycle", _track_numbers(track)["fits_release_cycle"], track=track,
+                   check=check_equal)
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_needed_fraction(submission, track):
     """needed_fraction for your track"""
-    _check_fraction(submission.get("needed_fraction"), _track_numbers(track)["needed_fraction"],
-                    f"needed_fraction on track {track.key}")
+    compare_answer(submission, "needed_fraction", _track_numbers(track)["needed_fraction"], track=track,
+                   check=check_fraction)
 
 
 # -- sprt ----------------------------------------------------------------------------------
@@ -209,8 +204,7 @@ def test_needed_fraction(submission, track):
 def test_wald_expected_n_example(student):
     """Worked numbers: p0 = 1 %, p1 = 2 %, alpha = beta = 5 % (and a 1-in-1,000 variant)"""
     for args in ((0.01, 0.02, 0.05, 0.05), (0.001, 0.003, 0.01, 0.1)):
-        check_close(student.wald_expected_n(*args), opsmath.SPRT(*args).expected_sample_size(),
-                    call=describe_call("wald_expected_n", args))
+        compare(student, "wald_expected_n", args, reference=reference_wald)
 
 
 @pytest.mark.question("sprt", points=1)
@@ -218,8 +212,7 @@ def test_wald_expected_n_example(student):
 @given(sprt_inputs())
 def test_wald_expected_n_matches_reference(student, args):
     """Random rates (down to 1e-7) and error probabilities"""
-    check_close(student.wald_expected_n(*args), opsmath.SPRT(*args).expected_sample_size(),
-                call=describe_call("wald_expected_n", args))
+    compare(student, "wald_expected_n", args, reference=reference_wald)
 
 
 @pytest.mark.question("sprt", points=1)
@@ -228,7 +221,7 @@ def test_sprt_expected_n(submission, track):
     s = track.scenario
     risk = 1 - s.canary_confidence
     expected = opsmath.SPRT(s.edge_case_rate, 2 * s.edge_case_rate, risk, risk).expected_sample_size()
-    check_close(submission.get("sprt_expected_n"), expected, call=f"sprt_expected_n on track {track.key}")
+    compare_answer(submission, "sprt_expected_n", expected, track=track)
 
 
 # -- canary_sample_size_with_failures --------------------------------------------------------
@@ -236,8 +229,7 @@ def test_sprt_expected_n(submission, track):
 def test_with_failures_examples(student):
     """Tolerating 1 and 3 failures at 95 %, 1 in 1,000"""
     for args in ((0.95, 0.001, 1), (0.95, 0.001, 3), (0.99, 0.01, 2)):
-        check_equal(student.canary_sample_size_with_failures(*args), opsmath.canary_sample_size_with_failures(*args),
-                    call=describe_call("canary_sample_size_with_failures", args))
+        compare(student, "canary_sample_size_with_failures", args, check=check_equal)
 
 
 @pytest.mark.question("canary_sample_size_with_failures", points=1)
@@ -245,10 +237,7 @@ def test_with_failures_examples(student):
 @given(bound_inputs(), st.integers(1, 5))
 def test_with_failures_matches_reference(student, args, failures):
     """Random confidences, rates from 1e-4 to 0.2 and 1-5 tolerated failures"""
-    call_args = (*args, failures)
-    check_equal(student.canary_sample_size_with_failures(*call_args),
-                opsmath.canary_sample_size_with_failures(*call_args),
-                call=describe_call("canary_sample_size_with_failures", call_args))
+    compare(student, "canary_sample_size_with_failures", (*args, failures), check=check_equal)
 
 
 # -- shadow_latency (hardware in the loop) ------------------------------------------------
@@ -271,26 +260,25 @@ def roofline_inputs(draw):
 def test_roofline_worked_example(student):
     """YOLOv8-nano on the Orin NX (compute-bound), a Llama-3-70B token on one node (memory-bound)"""
     for args in ((8.7e9, 3.2e6, 100e12, 102e9), (141.2e9 / 8, 141.2e9 / 8, 989e12, 3.35e12)):
-        check_close(student.roofline_time(*args), opsmath.roofline_time(*args),
-                    call=describe_call("roofline_time", args))
+        compare(student, "roofline_time", args)
 
 
 @pytest.mark.question("shadow_latency", points=1)
 @given(roofline_inputs())
 def test_roofline_matches_reference(student, args):
     """Random work and hardware (bandwidth in bytes per second)"""
-    check_close(student.roofline_time(*args), opsmath.roofline_time(*args), call=describe_call("roofline_time", args))
+    compare(student, "roofline_time", args)
 
 
 @pytest.mark.question("shadow_latency", points=0.75)
 def test_track_t_infer_ms(submission, track):
     """t_infer_ms for your track"""
-    check_close(submission.get("t_infer_ms"), 1000 * serving_time(track), call=f"t_infer_ms on track {track.key}")
+    compare_answer(submission, "t_infer_ms", 1000 * serving_time(track), track=track)
 
 
 @pytest.mark.question("shadow_latency", points=0.75)
 def test_track_max_shadow_share(submission, track):
     """max_shadow_share for your track"""
     t = serving_time(track)
-    check_close(submission.get("max_shadow_share"), opsmath.shadow_share(t, t, track.deployment.latency_budget_s),
-                call=f"max_shadow_share on track {track.key}", abs_=1e-9)
+    compare_answer(submission, "max_shadow_share", opsmath.shadow_share(t, t, track.deployment.latency_budget_s),
+                   track=track, abs_=1e-9)
