@@ -52,14 +52,17 @@ REFERENCE: dict[str, dict[str, Callable[..., Any]]] = {
     "canary_duration": {"canary_sample_size": opsmath.canary_sample_size, "canary_duration": opsmath.canary_duration,
                         "min_traffic_fraction": opsmath.min_traffic_fraction,
                         "canary_sample_size_with_failures": opsmath.canary_sample_size_with_failures,
-                        "wald_expected_n": lambda *a: opsmath.SPRT(*a).expected_sample_size()},
+                        "wald_expected_n": lambda *a: opsmath.SPRT(*a).expected_sample_size(),
+                        "shadow_share": opsmath.shadow_share},
     "ensemble_lockdown": {"schema_fingerprint": opsmath.schema_fingerprint,
                           "is_compatible": lambda a, b: opsmath.check_compatibility(a, b).compatible,
                           "contract_diff": _contract_diff, "psi_from_samples": opsmath.psi_from_samples,
                           "feature_skew": opsmath.feature_skew},
     "slice_deployment": {"slice_metrics": opsmath.slice_metrics, "aggregate_accuracy": opsmath.aggregate_accuracy,
                          "worst_slice": opsmath.worst_slice,
-                         "rollout_gate": lambda *a, **k: opsmath.rollout_gate(*a, **k).approved},
+                         "rollout_gate": lambda *a, **k: opsmath.rollout_gate(*a, **k).approved,
+                         "fits_with_shadow": lambda p, b, m: opsmath.fits_in_memory(opsmath.model_bytes(p, b), m,
+                                                                                     copies=2)},
 }
 
 _SHAPES = (

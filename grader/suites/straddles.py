@@ -12,8 +12,12 @@ there loses points; the suites use them beside their ordinary strategies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from hypothesis import example
 from hypothesis import strategies as st
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "shadow_share_inputs",
     "staleness_near_switch",
     "two_copies_edge",
+    "with_examples",
 ]
 
 
@@ -116,3 +121,13 @@ def feature_frames(train: dict[str, list[float]], serving: dict[str, list[float]
         return pd.DataFrame({name: values[:rows] for name, values in table.items()})
 
     return frame(train), frame(serving)
+
+
+def with_examples(cases: tuple) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a one-argument ``@given`` test with ``@example(case)`` for each fixed case (they run first)."""
+    def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
+        for case in cases:
+            test = example(case)(test)
+        return test
+
+    return decorate

@@ -176,8 +176,9 @@ MUTANTS = {
     ),
     # -- psi_from_samples --------------------------------------------------------------------------------------
     "pfs_no_smoothing": mistake(
-        "no empty-bin smoothing",
-        "psi_from_samples",
+        "no empty-bin smoothing: an empty bin makes PSI inf or NaN, and a feature_skew or skewed computed from an "
+        "inf or NaN is never carried forward",
+        {"psi_from_samples", "feature_skew", "track_answer"},
         edit={
             PFS: [
                 (

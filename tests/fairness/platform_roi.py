@@ -40,8 +40,8 @@ MUTANTS = {
         edit={MANUAL: [("heterogeneity * dependency_hours", "dependency_hours")]},
     ),
     "manual_log_unguarded": mistake(
-        "log2(0) unguarded: NaN at N = 0",
-        "manual_toil",
+        "log2(0) unguarded: NaN at N = 0, and a team capacity computed from a NaN toil is never carried forward",
+        {"manual_toil", "team_capacity_models"},
         edit={MANUAL: [("np.where(n > 0, n * np.log2(np.maximum(n, 1.0)), 0.0)", "n * np.log2(n)")]},
     ),
     "manual_scalar_only": mistake(

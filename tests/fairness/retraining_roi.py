@@ -224,8 +224,9 @@ T_exact = exact_retrain_interval(C, Q, V, A0, lam)
         },
     ),
     "hardcoded_track_answers": mistake(
-        "optimal_retrain_interval and threshold_interval left unfinished, T_sqrt and T_threshold typed in",
-        {"optimal_retrain_interval", "threshold_interval", "track_answer"},
+        "optimal_retrain_interval and threshold_interval left unfinished (constants), T_sqrt and T_threshold typed in: "
+        "T_sqrt_hw, computed with the constant function, is wrong too (no credit through a constant)",
+        {"optimal_retrain_interval", "threshold_interval", "track_answer", "retrain_hardware"},
         edit={
             SQRT: [("    if lam == 0:\n        return math.inf\n", "    return 7.0\n")],
             THRESH: [("    if floor == A0:\n", "    return 2.5\n    if floor == A0:\n")],
