@@ -174,7 +174,9 @@ def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Ca
     The expected value is recomputed by the solution's own code (:func:`grader.dependencies.recompute`) with every
     graded upstream name bound to the student's version. Credit is given only when all of these hold:
 
-    * the answer fails against the reference, and not for its type (a wrong type is this answer's own mistake);
+    * the answer fails against the reference (a wrong kind of value, e.g. a float count, is carried forward only
+      when the student's own upstream gives that kind: ``n_star = break_even_models(...)`` with a function that
+      returns ``80.0`` is charged once, at the function; ``float(...)`` written around a right function is not);
     * the recomputation through the reference gives the reference's value (else :class:`GraderError`);
     * the student's upstream is a real attempt: no upstream raises, and none gives ``...``, ``None``, a NaN or an
       object that is not data; an upstream function is not constant where the reference is not (probed on the
@@ -185,9 +187,12 @@ def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Ca
     """
     try:
         check(got, expected)
-        return
     except GradingFailure as wrong:
         original = wrong
+    else:
+        if call_args is None:  # a notebook variable: it must be what the student's own functions give
+            _require_own_work(submission, name, got, check, track)
+        return
     from grader import dependencies
 
     graded = dependencies.graded_names(submission.assignment)
@@ -215,6 +220,37 @@ def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Ca
     raise (_with_blame(original, first, track) if first is not None else original) from None
 
 
+def _require_own_work(submission: Any, name: str, got: Any, check: Callable[[Any, Any], None], track: str) -> None:
+    """A right notebook variable earns its points only when the student's own functions give it.
+
+    The notebook computes each track answer with the student's functions. When the variable's solution reads graded
+    student functions, it is recomputed through them (the solution's own code, as for error carried forward); a
+    value that they do not give (typed in, copied), or that comes from functions that are not a real attempt
+    (constant where the reference varies, raising, blank), fails with a hint saying so.
+    """
+    from grader import dependencies
+
+    graded = dependencies.graded_names(submission.assignment)
+    prog = dependencies.program(submission.assignment)
+    upstream = prog.upstream(name, graded) if name in prog.definers else ()
+    functions = [u for u in upstream if prog.is_function(u)]
+    if not functions:
+        return
+    recorder = _Recorder(submission, upstream, prog)
+    names = " and ".join(functions)
+    try:
+        recorder.bind()
+        own = dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, None)
+        check(got, own)
+    except Exception:
+        raise GradingFailure(f"{name} on track {track} has the right value, but your own {names} do not give it: the "
+                             "notebook computes it with your functions (a typed-in value earns nothing)") from None
+    if not recorder.real_attempt(track):
+        raise GradingFailure(f"{name} on track {track} has the right value, but your {names} is not a real attempt "
+                             "(it gives one value where the answer varies, or nothing): the notebook computes it "
+                             "with your functions") from None
+
+
 def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Callable[[Any, Any], None],
                 call_args: tuple[tuple[Any, ...], dict[str, Any]] | None, track: str, graded: frozenset[str],
                 recorder: _Recorder, original: GradingFailure) -> bool:
@@ -225,8 +261,6 @@ def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Call
         recorder.bind()
         own = dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, call_args)
     except Exception:  # an upstream raises, is missing, or feeds the solution something it cannot use
-        return False
-    if isinstance(original, WrongType):  # a wrong type is this answer's own mistake (recomputed above for the hint)
         return False
     try:
         check(dependencies.recompute(submission.assignment, track, name, {}, graded, call_args), expected)
@@ -344,7 +378,9 @@ class _Recorder:
         return np.concatenate(parts)
 
     def real_attempt(self, track: str) -> bool:
-        """No blank or non-finite upstream value, and no upstream function constant where the reference is not."""
+        """No blank or non-finite upstream value, no upstream call answering a different kind of value than the
+        reference (a number for a bool, an array for a number), and no upstream function constant where the reference
+        is not."""
         if any(_blank(v) or not _finite(v) for v in self.values.values()):
             return False
         if any(_blank(v) or not _finite(v) for _, _, _, v in self.calls):
@@ -352,6 +388,13 @@ class _Recorder:
         from grader import dependencies
 
         ref = dependencies.reference_namespace(self.submission.assignment, track)
+        for name, args, kwargs, value in self.calls:  # a bool function answering 7 is no attempt at a bool
+            try:
+                want = ref[name](*args, **kwargs)
+            except Exception:
+                continue
+            if _kind(value) != _kind(want):
+                return False
         verdicts = self.submission.__dict__.setdefault("_informative", {})
         for u in self.functions:
             mine = [(a, k, v) for name, a, k, v in self.calls if name == u]

@@ -33,6 +33,15 @@ def _with_model(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` applied to each element when its first argument is an array (the notebook allows one)."""
+    def call(first, *rest):
+        if isinstance(first, np.ndarray):
+            return np.array([fn(float(x), *rest) for x in first.tolist()])
+        return fn(first, *rest)
+    return call
+
+
 def _contract_diff(a, b):
     from grader.suites.test_ensemble_lockdown import _expected_diff
 
@@ -49,7 +58,8 @@ REFERENCE: dict[str, dict[str, Callable[..., Any]]] = {
     "platform_roi": {"manual_toil": _toil(opsmath.manual_toil), "platform_toil": _toil(opsmath.platform_toil),
                      "break_even_models": _with_model(opsmath.break_even_models),
                      "team_capacity_models": _with_model(opsmath.team_capacity_models)},
-    "canary_duration": {"canary_sample_size": opsmath.canary_sample_size, "canary_duration": opsmath.canary_duration,
+    "canary_duration": {"canary_sample_size": opsmath.canary_sample_size,
+                        "canary_duration": _elementwise(opsmath.canary_duration),
                         "min_traffic_fraction": opsmath.min_traffic_fraction,
                         "canary_sample_size_with_failures": opsmath.canary_sample_size_with_failures,
                         "wald_expected_n": lambda *a: opsmath.SPRT(*a).expected_sample_size(),

@@ -120,7 +120,7 @@ def test_no_credit_when_the_answer_is_wrong_given_the_upstream_too_or_the_upstre
 def test_a_wrong_type_is_never_carried_forward():
     sub = FakeSubmission("platform_roi", {"break_even_models": lambda *a, **k: 81})
     with pytest.raises(WrongType):
-        carry_forward(sub, "n_star", 80.0, 80, lambda g, w: check_equal(g, w, call="n_star"), call_args=None,
+        carry_forward(sub, "n_star", 51.0, 51, lambda g, w: check_equal(g, w, call="n_star"), call_args=None,
                       track="cloud_titan")
 
 

@@ -55,12 +55,15 @@ CONSTANTS = {"zero": "0", "one": "1", "seven": "7", "worked_psi": "0.02931", "ne
              "nan": 'float("nan")', "raises": None}
 
 
+RAISE = "raise RuntimeError('not done')"
+
+
 def constant_notebook(solution: dict[str, Any], constant: str | None) -> dict[str, Any]:
     """The solution with every graded function returning ``constant`` and every answer variable set to it.
 
     Function bodies between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` become ``return constant``; a line ``name =
     ...  # SOLUTION`` becomes ``name = constant`` (the ``TRACK`` line stays). With ``constant=None`` every function
-    raises instead, the answer lines are kept (they call the functions) and the prediction is left blank.
+    body and every answer line raises instead (the answers stay undefined).
     """
     nb = json.loads(json.dumps(solution))
     for cell in nb["cells"]:
@@ -72,20 +75,14 @@ def constant_notebook(solution: dict[str, Any], constant: str | None) -> dict[st
             stripped = line.strip()
             indent = line[: len(line) - len(line.lstrip())]
             if stripped == "# BEGIN SOLUTION":
-                out.append(indent + ("raise RuntimeError('not done')" if constant is None else f"return {constant}"))
+                out.append(indent + (RAISE if constant is None else f"return {constant}"))
                 skipping = True
             elif stripped == "# END SOLUTION":
                 skipping = False
             elif skipping:
                 continue
             elif line.endswith("# SOLUTION") and not stripped.startswith("TRACK"):
-                target = line.split("=", 1)[0].rstrip()
-                if constant is not None:
-                    out.append(f"{target} = {constant}")
-                elif target.strip() == "PREDICTION":
-                    out.append(f"{target} = None")
-                else:
-                    out.append(line)
+                out.append(RAISE if constant is None else f"{line.split('=', 1)[0].rstrip()} = {constant}")
             else:
                 out.append(line)
         cell["source"] = "\n".join(out) + "\n"
@@ -119,8 +116,7 @@ def test_the_constant_notebooks_are_built_as_described(built):
     assert "np.log(a / e)" not in text and "psi_from_samples(data" not in text
     raising = "".join("".join(c["source"]) for c in constant_notebook(solution, None)["cells"]
                       if c["cell_type"] == "code")
-    assert "raise RuntimeError" in raising and "PREDICTION = None" in raising
-    assert "live_psi = psi_from_samples" in raising
+    assert "raise RuntimeError" in raising and "PREDICTION =" not in raising and "live_psi =" not in raising
 
 
 # -- types, hints and blame, without grading a notebook ------------------------------------------------------
@@ -206,3 +202,45 @@ def test_a_fault_in_the_reference_is_a_grader_error_not_a_wrong_answer(built, mo
     lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
     assert len(lost) >= 4 and all(t["status"] == "grader-error" for t in lost), [(t["name"], t["status"]) for t in lost]
     assert f"Internal grading error in {len(lost)} test(s)" in results["output"]
+
+
+# -- a right track answer is the student's own work; a wrong kind from upstream is charged once ------------------
+def _stand_in(functions: dict, values: dict | None = None):
+    from test_carry_forward import FakeSubmission
+
+    return FakeSubmission("platform_roi", functions, values)
+
+
+def _n_star(submission, got) -> None:
+    from grader import carry
+    from grader.carry import carry_forward
+    from grader.checks import check_equal
+
+    carry._CURRENT[:] = []
+    carry_forward(submission, "n_star", got, 57, lambda g, w: check_equal(g, w, call="n_star"), call_args=None,
+                  track="edge_guardian")
+
+
+def right_break_even(capex, hourly, heterogeneity=1.0):
+    import opsmath
+
+    return opsmath.break_even_models(capex, hourly, opsmath.ToilModel(heterogeneity=heterogeneity))
+
+
+def test_a_right_track_answer_must_come_from_the_students_own_functions():
+    from grader.checks import GradingFailure
+
+    _n_star(_stand_in({"break_even_models": right_break_even}), 57)  # computed with a right function: full marks
+    with pytest.raises(GradingFailure, match="right value, but your own break_even_models do not give it"):
+        _n_star(_stand_in({"break_even_models": lambda *a, **k: 3}), 57)  # typed in beside a wrong function
+    with pytest.raises(GradingFailure, match="do not give it"):
+        _n_star(_stand_in({"break_even_models": lambda *a, **k: 1 / 0}), 57)  # beside a function that raises
+
+
+def test_a_float_count_from_the_students_own_function_is_charged_once():
+    from grader.checks import WrongType
+
+    as_float = {"break_even_models": lambda *a, **k: float(right_break_even(*a, **k))}
+    _n_star(_stand_in(as_float), 57.0)  # the function's float reaches n_star: the function loses its points, not n_star
+    with pytest.raises(WrongType):  # float(...) written around a right function: this answer's own mistake
+        _n_star(_stand_in({"break_even_models": right_break_even}), 57.0)
