@@ -134,11 +134,12 @@ def test_a_notebook_variable_is_recomputed_for_the_students_track(node):
     track = opsmath.TRACKS["mobile_nomad"]
     s = track.scenario
     econ = (s.retrain_cost, s.daily_queries, s.value_per_point, s.accuracy0, s.decay_rate)
+    right = FakeSubmission("retraining_roi", {"optimal_retrain_interval": opsmath.optimal_retrain_interval},
+                           {"TRACK": "mobile_nomad", "T_sqrt": opsmath.optimal_retrain_interval(*econ)})
+    compare_answer(right, "T_sqrt", opsmath.optimal_retrain_interval(*econ), track=track)
+    assert node.user_properties == []  # the reference's value, given by the student's own function, passes outright
     sub = FakeSubmission("retraining_roi", {"optimal_retrain_interval": lambda *a: 10 * math.sqrt(2 * a[0])},
                          {"TRACK": "mobile_nomad"})
-    sub.values["T_sqrt"] = opsmath.optimal_retrain_interval(*econ)
-    compare_answer(sub, "T_sqrt", opsmath.optimal_retrain_interval(*econ), track=track)
-    assert node.user_properties == []  # the reference's value passes outright
     sub.values["T_sqrt"] = 10 * math.sqrt(2 * econ[0])  # right given the student's own square-root law
     compare_answer(sub, "T_sqrt", opsmath.optimal_retrain_interval(*econ), track=track)
     assert "optimal_retrain_interval" in node.user_properties[0][1]
