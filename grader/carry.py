@@ -402,7 +402,7 @@ class _Recorder:
                 probes = [(a, k, self.submission.call(u, *a, **k)) for a, k in
                           self.submission.__dict__.get("_suite_inputs", {}).get(u, [])]
                 verdicts[u] = _varies(ref[u], probes + mine[:_PROBES])
-            if verdicts[u] is False or _varies(ref[u], mine[:_PROBES]) is False:
+            if verdicts[u] is False:  # over every probe: a mistake may map two of them together
                 return False
         return True
 
