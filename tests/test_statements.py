@@ -56,3 +56,27 @@ def test_replay_after_a_crash_in_a_call_keeps_statement_level_state():
         assert (sandbox.get("x"), sandbox.get("z")) == (1, 3)
         with pytest.raises(StudentMissing):
             sandbox.get("y")
+
+
+def test_a_raising_line_in_a_track_cell_costs_only_the_answers_computed_from_it(built, tmp_path):
+    import json
+
+    from grader.examples import make_variant
+    from grader.runner import grade_notebook
+
+    name = "ensemble_lockdown"
+    solution = json.loads((built.solutions / f"{name}.ipynb").read_text())
+    raising = ("def feature_skew(train, serving, bins=10):\n"
+               "    raise ValueError('columns differ')\n")
+    path = tmp_path / f"{name}.ipynb"
+    path.write_text(json.dumps(make_variant(solution, {"replace": {"def feature_skew(": raising}})))
+    results = grade_notebook(name, path)
+    lost = [t["name"] for t in results["tests"] if t["score"] < t["max_score"]]
+    by_name = {t["name"]: t for t in results["tests"]}
+    assert any("skewed for your track" in n for n in lost)
+    for answer in ("accuracy_drop for your track", "fingerprint_v1 for your track",
+                   "compatible_after_upgrade"):
+        test = next(t for n, t in by_name.items() if answer in n)
+        assert test["score"] == test["max_score"], test
+    failure = next(line for line in results["output"].splitlines() if "ValueError" in line)
+    assert 'line 11 "skew_v2 = feature_skew(snapshot_v1, serving_v2)' in failure and "columns differ" in failure
