@@ -26,10 +26,10 @@ VARIANTS = {
     "fingerprint_sorted_features": {
         "why": "Features sorted before hashing, so the order the classifier consumes is lost: loses "
                "schema_fingerprint defaults (0.5, an unsorted pair), track contracts (0.5, 2.0.0 emits its features "
-               "in a new order) and random contracts (1.5), and is_compatible single changes (0.5, a pure reorder "
-               "is called compatible). fingerprint_v1 still passes on edge_guardian because brightness, contrast, "
-               "edge_density, object_count are already alphabetical (on cloud_titan and mobile_nomad it is lost "
-               "too: 13).",
+               "in a new order) and random contracts (1.5); is_compatible keeps its points by error carried forward "
+               "(a pure reorder is compatible given this fingerprint). fingerprint_v1 still passes on edge_guardian "
+               "because brightness, contrast, edge_density, object_count are already alphabetical (on cloud_titan "
+               "and mobile_nomad it is lost too).",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -42,11 +42,12 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "lost": 3,
+        "lost": 2.5,
     },
     "compatible_names_only": {
         "why": "is_compatible compares only the feature names: a new version, a changed parameter or "
-               "dtype pass as compatible. Loses is_compatible single changes (0.5) and random pairs (1). "
+               "dtype pass as compatible. Loses is_compatible's fixed cases (1: the single changes count as "
+               "compatible) and random pairs (1). "
                "compatible_after_upgrade is still False because 2.0.0 adds a feature and reorders, so the name "
                "lists differ; fingerprints and contract_diff are untouched.",
         "replace": {
@@ -54,7 +55,7 @@ VARIANTS = {
     return [f[0] for f in trained_on["features"]] == [f[0] for f in serving["features"]]
 ''',
         },
-        "lost": 1.5,
+        "lost": 2,
     },
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "

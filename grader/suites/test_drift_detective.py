@@ -17,6 +17,7 @@ from grader.checks import check_equal
 from grader.studentkit.drift_detective_kit import scenario_data
 from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import histograms_under_eps
 
 WORKED_E = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 WORKED_A = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
@@ -59,9 +60,9 @@ def test_psi_normalises_counts(student):
 
 
 @pytest.mark.question("psi", points=1)
-@given(histograms(zeros=True))
+@given(st.one_of(histograms(zeros=True), histograms_under_eps()))
 def test_psi_smooths_empty_bins(student, pair):
-    """Empty bins are smoothed with eps = 1e-4"""
+    """Empty bins are smoothed with eps = 1e-4, and only they (a non-empty bin under eps stays as it is)"""
     compare(student, "psi", pair, abs_=1e-12)
 
 

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 import grader.plugin  # noqa: F401  (loads the grading Hypothesis profile before @settings below)
 import opsmath
 from grader.carry import compare, compare_answer
-from grader.checks import GradingFailure, check_equal
+from grader.checks import GradingFailure, _short, check_equal
 from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
 from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import feature_frames
 
 DEMO = {
     "extractor": "demo_extractor",
@@ -179,20 +180,15 @@ def test_fingerprint_matches_reference(student, contract):
 
 
 # -- is_compatible ------------------------------------------------------------------------
-@pytest.mark.question("is_compatible", points=0.5)
-def test_is_compatible_equivalent(student):
-    """Same contract with shuffled keys is compatible"""
+@pytest.mark.question("is_compatible", points=1)
+def test_is_compatible_equivalent_and_single_changes(student):
+    """Same contract with shuffled keys is compatible; a new version, parameter, dtype or feature order is not"""
     same = {"params": {"mode": "fast", "window": 64}, "version": "0.1.0", "extractor": "demo_extractor",
             "features": [("gain", "float32"), ("pitch", "int8")]}
     compare(student, "is_compatible", (DEMO, same), expected=True, check=check_equal)
     bare = {"features": [["gain", "float32"]]}
     explicit = {"version": "", "features": [["gain", "float32"]], "params": {}, "extractor": ""}
     compare(student, "is_compatible", (bare, explicit), expected=True, check=check_equal)
-
-
-@pytest.mark.question("is_compatible", points=0.5)
-def test_is_compatible_single_changes(student):
-    """A new version, parameter, dtype or feature order is incompatible"""
     changes = (
         {**DEMO, "version": "0.2.0"},
         {**DEMO, "params": {"window": 128, "mode": "fast"}},
@@ -222,6 +218,13 @@ def test_contract_diff_track(student, track):
     for other in ({**bare, "version": ""}, {"features": [["gain", "float32"]], "extractor": "", "version": "1"}):
         for a, b in ((bare, other), (other, bare)):
             compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
+    # two names missing and two new ones, neither in alphabetical order; a dtype change; the extractor alone changes
+    old = {"extractor": "noise_isolator", "version": "1.0.0", "features": [
+        ["snr", "float32"], ["gain", "float32"], ["pitch", "int8"], ["band_1", "float16"], ["band_0", "float16"]]}
+    new = {"extractor": "text_detector", "version": "1.0.0", "features": [
+        ["x", "float32"], ["gain", "float64"], ["edge-density", "float32"], ["band_1", "float16"]]}
+    for a, b in ((old, new), (new, old)):
+        compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
 
 
 @pytest.mark.question("contract_diff", points=1.5)
@@ -311,13 +314,17 @@ def table_pairs(draw):
 
 @pytest.mark.question("feature_skew", points=1)
 @settings(max_examples=15)  # PSI itself is covered by the psi_from_samples property; this checks keys and order
-@given(table_pairs(), st.integers(2, 10))
-def test_feature_skew_matches_reference(student, pair, bins):
-    """Random tables: shared features only, training order, PSI per feature"""
-    train, serving = pair
+@given(table_pairs(), st.integers(2, 10), st.booleans())
+def test_feature_skew_matches_reference(student, pair, bins, frames):
+    """Random tables (dicts of columns or DataFrames): shared features only, training order, PSI per feature"""
+    train, serving = feature_frames(*pair) if frames else pair
+    call = None
+    if frames:
+        columns = [{str(c): table[c].tolist() for c in table.columns} for table in (train, serving)]
+        call = f"feature_skew(pd.DataFrame({_short(columns[0])}), pd.DataFrame({_short(columns[1])}), bins={bins})"
     expected = {name: admissible_psis(train[name], serving[name], bins)
                 for name in opsmath.feature_skew(train, serving, bins=bins)}
-    compare(student, "feature_skew", (train, serving), {"bins": bins}, expected=expected, check=check_skew)
+    compare(student, "feature_skew", (train, serving), {"bins": bins}, expected=expected, check=check_skew, call=call)
 
 
 @pytest.mark.question("feature_skew", points=0.5)

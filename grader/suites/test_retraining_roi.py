@@ -23,6 +23,7 @@ import opsmath
 from grader.carry import compare, compare_answer
 from grader.checks import GradingFailure, check_close, check_equal
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import staleness_near_switch
 
 WORKED = (5000.0, 1e6, 0.5, 0.95, 0.02)  # C, Q, V, A0, lam of the chapter's worked example
 WORKED_QVAL = WORKED[1:]  # Q, V, A0, lam
@@ -104,18 +105,20 @@ def test_staleness_array(student):
 
 
 @pytest.mark.question("staleness_cost", points=1)
-def test_staleness_no_decay(student):
-    """No decay (lam = 0) costs nothing, for a number and an array"""
-    compare(student, "staleness_cost", (30.0, 1e6, 0.5, 0.95, 0.0), expected=0.0, abs_=1e-9)
-    compare(student, "staleness_cost", (np.array([0.0, 1.0, 30.0, 365.0]), 1e6, 0.5, 0.95, 0.0),
-            expected=np.zeros(4), check=check_array_close, abs_=1e-9)
+@given(staleness_near_switch())
+def test_staleness_near_series_switch(student, args):
+    """Decay x = lam T on both sides of the series switch at 1e-3 (the series' terms matter there)"""
+    compare(student, "staleness_cost", args)
 
 
 @pytest.mark.question("staleness_cost", points=1)
 def test_staleness_tiny_decay(student):
-    """Tiny decay rates (1e-9, 1e-12): no cancellation error"""
+    """Tiny decay rates (1e-9, 1e-12): no cancellation error; no decay (lam = 0) costs nothing"""
     T = np.array([0.5, 1.0, 30.0, 365.0])
     Q, V, A0 = 1e6, 0.5, 0.95
+    compare(student, "staleness_cost", (30.0, Q, V, A0, 0.0), expected=0.0, abs_=1e-9)
+    compare(student, "staleness_cost", (np.array([0.0, 1.0, 30.0, 365.0]), Q, V, A0, 0.0), expected=np.zeros(4),
+            check=check_array_close, abs_=1e-9)
     for lam in (1e-9, 1e-12):
         compare(student, "staleness_cost", (T, Q, V, A0, lam), check=check_array_close,
                 abs_=0.01 * Q * V * A0 * lam * T**2)

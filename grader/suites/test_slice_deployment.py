@@ -20,6 +20,7 @@ from grader.carry import compare, compare_answer
 from grader.checks import GradingFailure, _short, check_close, check_equal
 from grader.studentkit.slice_deployment_kit import chapter_example, shadow_traffic
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import two_copies_edge
 
 SLICE_NAMES = ("day", "night", "snow", "rain", "tablet", "fan_noise")
 TRACK_KEYS = ("cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer")
@@ -366,7 +367,19 @@ def test_track_model_copies(submission, track):
     compare_answer(submission, "model_copies", replica_copies(track), track=track, check=check_equal)
 
 
-@pytest.mark.question("shadow_memory", points=0.75)
+def reference_fits_with_shadow(parameters: float, bytes_per_parameter: float, memory_bytes: float) -> bool:
+    """opsmath's fits_in_memory for two copies under the notebook's signature."""
+    return opsmath.fits_in_memory(opsmath.model_bytes(parameters, bytes_per_parameter), memory_bytes, copies=2)
+
+
+@pytest.mark.question("shadow_memory", points=0.5)
+@given(two_copies_edge())
+def test_fits_with_shadow_matches_reference(student, args):
+    """Memory exactly two copies (fits), a byte less or more, three copies, one copy"""
+    compare(student, "fits_with_shadow", args, reference=reference_fits_with_shadow, check=check_equal)
+
+
+@pytest.mark.question("shadow_memory", points=0.25)
 def test_track_shadow_fits(submission, track):
     """shadow_fits for your track"""
     h, d = track.hardware, track.deployment
