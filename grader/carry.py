@@ -378,9 +378,8 @@ class _Recorder:
         return np.concatenate(parts)
 
     def real_attempt(self, track: str) -> bool:
-        """No blank or non-finite upstream value, no upstream call answering a different kind of value than the
-        reference (a number for a bool, an array for a number), and no upstream function constant where the reference
-        is not."""
+        """No blank or non-finite upstream value, no upstream call answering a number for a bool (or a bool for a
+        number), and no upstream function constant where the reference is not."""
         if any(_blank(v) or not _finite(v) for v in self.values.values()):
             return False
         if any(_blank(v) or not _finite(v) for _, _, _, v in self.calls):
@@ -393,7 +392,7 @@ class _Recorder:
                 want = ref[name](*args, **kwargs)
             except Exception:
                 continue
-            if _kind(value) != _kind(want):
+            if {_kind(value), _kind(want)} == {"a bool", "a number"}:
                 return False
         verdicts = self.submission.__dict__.setdefault("_informative", {})
         for u in self.functions:
