@@ -44,7 +44,7 @@ def main() -> int:
                         help="skip mutants whose edit does not apply (measuring an older version of the notebooks)")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(ASSIGNMENTS)
-    rows, problems = [], []
+    rows, problems, known = [], [], []
     with tempfile.TemporaryDirectory(prefix="opsgrade-fairness-") as tmp:
         scratch = Path(tmp)
         solutions = _solutions(args.solutions, scratch)
@@ -58,6 +58,8 @@ def main() -> int:
             vs = verdicts(name, graded, mutants)
             mistakes = [v for v in vs if v.kind == "mistake"]
             alternatives = [v for v in vs if v.kind == "alternative"]
+            known += [f"{name}/{v.name}: {mutants[v.name]['known_cascade']}" for v in mistakes
+                      if v.cascade and mutants[v.name].get("known_cascade")]
             rows.append((name, len(mistakes), sum(v.killed for v in mistakes), len(alternatives),
                          sum(v.penalised for v in alternatives), sum(bool(v.cascade) for v in mistakes),
                          sum(v.carried for v in vs)))
@@ -71,6 +73,12 @@ def main() -> int:
         print(f"{name} | {m} | {k} | {100 * k / max(m, 1):.1f} | {a} | {p} | {c} | {e}")
     m, k, a, p, c, e = totals
     print(f"**all** | {m} | {k} | {100 * k / max(m, 1):.1f} | {a} | {p} | {c} | {e}")
+    if known:
+        print(f"\n{len(known)} of the cascades are limits of error carried forward named in the corpus (known_cascade)"
+              + (":" if args.verbose else ""))
+        if args.verbose:
+            for line in known:
+                print(" -", line)
     if problems:
         print(f"\n{len(problems)} problem(s)" + (":" if args.verbose else " (--verbose lists them)"))
         if args.verbose:
