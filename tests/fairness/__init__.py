@@ -121,23 +121,43 @@ def mutate(solution: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
-def materialise(name: str, solution: dict[str, Any], folder: Path, mutants: dict[str, dict[str, Any]]) -> None:
-    """Write the solution and every mutant of ``name`` as notebooks in ``folder``."""
+def materialise(
+    name: str, solution: dict[str, Any], folder: Path, mutants: dict[str, dict[str, Any]], strict: bool = True
+) -> list[str]:
+    """Write the solution and every mutant of ``name`` as notebooks in ``folder``.
+
+    With ``strict=False`` a mutant whose edit does not apply to this solution (an older notebook, when the script
+    measures a past version of the project) is skipped and named in the returned list instead of raising.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "solution.ipynb").write_text(json.dumps(solution))
+    skipped = []
     for mutant, spec in mutants.items():
-        (folder / f"{mutant}.ipynb").write_text(json.dumps(mutate(solution, spec)))
+        try:
+            notebook = mutate(solution, spec)
+        except ValueError:
+            if strict:
+                raise
+            skipped.append(mutant)
+            continue
+        (folder / f"{mutant}.ipynb").write_text(json.dumps(notebook))
+    return skipped
 
 
 def grade_corpus(
-    name: str, solutions: Path, dest: Path, mutants: dict[str, dict[str, Any]] | None = None, workers: int = 2
+    name: str,
+    solutions: Path,
+    dest: Path,
+    mutants: dict[str, dict[str, Any]] | None = None,
+    workers: int = 2,
+    strict: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Grade the solution and ``mutants`` (default: all of ``name``'s) in one batch; mutant → results.json."""
     from grader.batch import grade_batch
 
     mutants = load_mutants(name) if mutants is None else mutants
     solution = json.loads((solutions / f"{name}.ipynb").read_text(encoding="utf-8"))
-    materialise(name, solution, dest / "in", mutants)
+    materialise(name, solution, dest / "in", mutants, strict=strict)
     grade_batch(name, [dest / "in"], dest / "out", workers=workers)
     return {p.parent.name: json.loads(p.read_text()) for p in (dest / "out").glob("*/results.json")}
 
