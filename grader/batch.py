@@ -13,10 +13,13 @@ Integrity of an interrupted or changed batch:
   it is complete, final and carries the fingerprint the batch would produce
   now; anything else (a changed suite, a grader error, a half-written file)
   is graded again.
-* Workers run in their own session and ignore the terminal's Ctrl-C; the
-  parent turns SIGINT and SIGTERM into an orderly stop that kills every
-  worker's process group (worker, sandbox forkserver, children) within
-  seconds, and workers die with the parent if it is killed (``PDEATHSIG``).
+* Workers (:mod:`grader.workers`) run in their own session and ignore the
+  terminal's Ctrl-C; the parent turns SIGINT and SIGTERM, at any moment,
+  start-up included, into an orderly stop that kills every worker's process
+  group (worker, sandbox forkserver, children) within seconds, and workers die
+  with the parent if it is killed (``PDEATHSIG``). Their temporary files live
+  in the batch's scratch root (:class:`grader.scratch.ScratchRoot`), removed
+  when the batch ends however it ends.
 * ``DIR/grades.csv`` is removed when a batch starts work and rewritten
   atomically from the result files when it ends, so it never disagrees
   with them.
@@ -24,25 +27,29 @@ Integrity of an interrupted or changed batch:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import csv
+import dataclasses
 import functools
 import hashlib
 import io
 import json
-import multiprocessing as mp
 import os
 import re
 import signal
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Job", "discover", "fingerprint", "grade_batch", "shard", "write_grades_csv"]
+if TYPE_CHECKING:
+    from grader.shards import Shard
+
+__all__ = ["BatchError", "Job", "discover", "fingerprint", "grade_batch", "shard", "write_grades_csv"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+FINGERPRINT_ENV = ("OPSGRADE_HYPOTHESIS_PROFILE", "OPSGRADE_ISOLATION", "OPSGRADE_REQUIRE_ISOLATION")
+"""Switches that change results, hence enter every fingerprint (besides the code and the limits)."""
 
 
 @dataclass(frozen=True)
@@ -57,50 +64,34 @@ class Job:
     id: str
     notebook: Path | None
     meta: dict[str, Any] = field(default_factory=dict)
+    problem: str = ""
+    """Why it cannot be graded (an export entry was refused): its result is this message, "ungradable"."""
 
 
 def _safe(name: str) -> str:
     return _SAFE.sub("_", name).strip("_") or "submission"
 
 
-def _notebook_in(folder: Path, assignment: str) -> Path | None:
-    from grader.gradescope import find_notebook
-
-    return find_notebook(folder, assignment)
-
-
 def _export_jobs(zip_path: Path, assignment: str, workdir: Path) -> list[Job]:
-    """Jobs from a Gradescope "Export Submissions" zip (folders + ``submission_metadata.yml``)."""
-    import yaml
+    """Jobs from a Gradescope "Export Submissions" zip, read by :func:`grader.exports.read_export`.
 
-    target = workdir / "_exports" / _safe(zip_path.stem)
-    if not target.exists():
-        tmp = target.with_name(target.name + ".partial")
-        with zipfile.ZipFile(zip_path) as zf:
-            for member in zf.infolist():
-                resolved = (tmp / member.filename).resolve()
-                if not str(resolved).startswith(str(tmp.resolve())):
-                    raise ValueError(f"unsafe path in export: {member.filename}")
-            zf.extractall(tmp)
-        os.replace(tmp, target)
-    meta_files = sorted(target.rglob("submission_metadata.yml"))
-    metadata: dict[str, Any] = {}
-    base = target
-    if meta_files:
-        base = meta_files[0].parent
-        metadata = yaml.safe_load(meta_files[0].read_text(encoding="utf-8")) or {}
+    A submission whose entries were refused becomes a job with a ``problem`` (graded as that message); one whose
+    metadata could not be used keeps its notebook and loses only its names (``metadata_note``).
+    """
+    from grader.exports import ExportError, read_export
+
+    try:
+        found = read_export(zip_path, workdir, assignment)
+    except ExportError as exc:
+        raise BatchError(str(exc)) from None
     jobs = []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-        info = metadata.get(folder.name) or {}
-        people = [
-            {key: str(person.get(f":{key}", person.get(key, "")) or "") for key in ("name", "email", "sid")}
-            for person in (info.get(":submitters") or info.get("submitters") or [])
-            if isinstance(person, dict)
-        ]
-        meta: dict[str, Any] = dict(people[0]) if people else {"name": "", "email": "", "sid": ""}
-        if people:
-            meta["submitters"] = people
-        jobs.append(Job(_safe(folder.name), _notebook_in(folder, assignment), meta))
+    for item in found:
+        meta: dict[str, Any] = dict(item.people[0]) if item.people else {"name": "", "email": "", "sid": ""}
+        if item.people:
+            meta["submitters"] = item.people
+        if item.note:
+            meta["metadata_note"] = item.note
+        jobs.append(Job(_safe(item.folder), item.notebook, meta, item.problem))
     return jobs
 
 
@@ -124,22 +115,19 @@ def discover(inputs: Iterable[str | os.PathLike], assignment: str, workdir: Path
     for job in jobs:
         n = seen.get(job.id, 0)
         seen[job.id] = n + 1
-        unique.append(job if n == 0 else Job(f"{job.id}-{n + 1}", job.notebook, job.meta))
+        unique.append(job if n == 0 else dataclasses.replace(job, id=f"{job.id}-{n + 1}"))
     return unique
 
 
-def shard(jobs: list[Job], spec: str | None) -> list[Job]:
-    """Deterministic subset ``i/n`` (1-based) of ``jobs``, by sorted id."""
-    if not spec:
+def shard(jobs: list[Job], spec: str | Shard | None) -> list[Job]:
+    """Deterministic subset ``i/n`` (1-based, or ``auto`` from a scheduler: :mod:`grader.shards`) of ``jobs``."""
+    from grader.shards import resolve
+
+    part = resolve(spec)
+    if part is None:
         return jobs
-    try:
-        i, n = (int(x) for x in spec.split("/"))
-    except ValueError:
-        raise ValueError(f"--shard must look like 1/4, got {spec!r}") from None
-    if not 1 <= i <= n:
-        raise ValueError(f"--shard {spec}: need 1 <= i <= n")
     ordered = sorted(jobs, key=lambda j: j.id)
-    return [job for k, job in enumerate(ordered) if k % n == i - 1]
+    return [job for k, job in enumerate(ordered) if k % part.count == part.index - 1]
 
 
 @functools.cache
@@ -172,7 +160,7 @@ def fingerprint(assignment: str, notebook: Path | None) -> str:
     digest = hashlib.sha256()
     digest.update(f"{assignment}\0{grader.__version__}\0{_code_digest()}\0".encode())
     digest.update(repr(Limits.from_env()).encode())
-    for var in ("OPSGRADE_HYPOTHESIS_PROFILE", "OPSGRADE_ISOLATION", "OPSGRADE_REQUIRE_ISOLATION"):
+    for var in FINGERPRINT_ENV:
         digest.update(f"\0{var}={os.environ.get(var, '')}".encode())
     if notebook is not None:
         try:
@@ -227,7 +215,10 @@ def _grade_job(assignment: str, job: Job, out: str, fp: str | None = None) -> tu
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
         try:
-            if job.notebook is None:
+            if job.problem:
+                results = zero_results(assignment, job.problem)
+                results["extra_data"]["status"] = "ungradable"
+            elif job.notebook is None:
                 results = zero_results(assignment, "No .ipynb notebook was found in the submission.")
                 results["extra_data"]["status"] = "ungradable"
             else:
@@ -256,17 +247,13 @@ def _grade_job(assignment: str, job: Job, out: str, fp: str | None = None) -> tu
 
 
 def _init_worker(preload: list[str] | None = None) -> None:
-    """Worker start: own session (no terminal signals), die with the parent, undumpable, warm sandbox.
+    """Worker start (after :mod:`grader.workers` gave it its session and folder): undumpable, warm sandbox.
 
     ``preload``: what the sandbox's forkserver imports (:func:`grader.sandbox.preload.modules_for` of the
     batch); ``None`` for everything a notebook may use.
     """
-    os.setsid()  # the terminal's Ctrl-C reaches the batch's parent only, which stops workers in order
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from grader.sandbox.isolation import die_with_parent, harden_parent
+    from grader.sandbox.isolation import harden_parent
 
-    die_with_parent()
     harden_parent()
     os.environ.setdefault("MPLBACKEND", "Agg")
     from grader.sandbox.parent import prestart
@@ -278,21 +265,8 @@ class _Stop(BaseException):
     """SIGTERM (or SIGHUP) received by the batch's parent."""
 
 
-def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Kill every worker's process group (worker, its forkserver and sandbox children) and wait for them."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in processes:
-        pid = proc.pid
-        if pid is None:
-            continue
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-    for proc in processes:
-        proc.join(timeout=5)
-    pool.shutdown(wait=False, cancel_futures=True)
+class BatchError(RuntimeError):
+    """Nothing could be graded (a worker could not start, an export is not a zip): a clear message, no grades."""
 
 
 def grade_batch(
@@ -306,14 +280,25 @@ def grade_batch(
     """Grade every submission in ``inputs`` into ``out``; returns the path of ``grades.csv``.
 
     Submissions whose ``results.json`` already exists and is valid are not
-    regraded (resume). ``workers`` defaults to the number of cores.
+    regraded (resume). ``workers`` defaults to the number of cores. With
+    ``shard_spec`` (``"i/n"`` or ``"auto"``, :mod:`grader.shards`) only that
+    shard is graded, and its record ``out/_shards/shard-i-of-n.json`` is
+    written and returned instead of ``grades.csv`` (``opsgrade merge`` writes
+    that once every shard has finished).
+
+    Raises
+    ------
+    BatchError
+        When nothing could be graded: no grades are written, ``grades.csv`` is absent.
     """
+    from grader.shards import record, resolve
     from grader.suites import suite_path
 
     suite_path(assignment)  # fail early on an unknown assignment
+    part = resolve(shard_spec)  # before any work: a wrong --shard or scheduler environment fails here
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = shard(discover(inputs, assignment, out), shard_spec)
+    jobs = shard(discover(inputs, assignment, out), part)
     prints = {job.id: fingerprint(assignment, job.notebook) for job in jobs}
     todo = [j for j in jobs if not _done(out / j.id / "results.json", prints[j.id])]
     stale = [j for j in todo if (out / j.id / "results.json").exists()]
@@ -336,55 +321,57 @@ def grade_batch(
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
+    if part is not None:  # grades.csv is the merge's (grader.merge): a shard only records that it finished
+        return record(assignment, part, prints, out)
     return write_grades_csv(assignment, jobs, out)
 
 
 def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints: dict[str, str], finished: int,
               total: int, progress: Callable[[int, int, str], None] | None) -> int:
-    """Grade ``todo`` in a worker pool; on any interruption, kill the workers before re-raising."""
-    from grader.sandbox.parent import without_main_module
+    """Grade ``todo`` on worker processes whose temporary files all live in one scratch root, removed at the end.
+
+    A submission that loses its worker twice (crash, kill, over its budget) gets a non-final "worker crashed"
+    result; a worker that cannot start is a :class:`BatchError`. Every worker is dead when this returns or raises.
+    """
+    from grader import workers as pool
+    from grader.sandbox.parent import Limits
     from grader.sandbox.preload import modules_for
+    from grader.scratch import ScratchRoot
 
-    ctx = mp.get_context("spawn")
-    pending = list(todo)
     preload = modules_for([job.notebook for job in todo if job.notebook is not None], assignment)
-    while pending:
-        retry: list[Job] = []
-        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                      initializer=_init_worker, initargs=(preload,))
+    by_id = {job.id: job for job in todo}
+    tasks = {job.id: (_grade_job, (assignment, job, str(out), prints[job.id])) for job in todo}
+    count = finished
+
+    def done(job_id: str, value: object) -> None:
+        nonlocal count
+        count += 1
+        if progress:
+            progress(count, total, job_id)
+
+    def lost(job_id: str, reason: str) -> None:
+        _record_failure(assignment, by_id[job_id], out, prints[job_id], reason)
+        done(job_id, None)
+
+    budget = Limits.from_env().submission_seconds + 120.0 + 60.0  # the worker's own alarm, then a margin
+    try:
+        scratch = ScratchRoot()
+    except OSError as exc:  # no temporary directory where a socket path fits
+        raise BatchError(f"{exc}; nothing was graded") from None
+    with scratch:
         try:
-            with without_main_module():  # workers need nothing from the CLI's script (typer, rich)
-                futures = {pool.submit(_grade_job, assignment, job, str(out), prints[job.id]): job
-                           for job in pending}
-            for future in cf.as_completed(futures):
-                job = futures[future]
-                try:
-                    future.result()
-                except Exception:  # a worker died (BrokenProcessPool) or failed outside the grading
-                    retry.append(job)
-                    continue
-                finished += 1
-                if progress:
-                    progress(finished, total, job.id)
-        except BaseException:
-            _kill_pool(pool)
-            raise
-        pool.shutdown(wait=True)
-        if len(retry) == len(pending):  # no progress: record failures rather than loop
-            for job in retry:
-                _record_failure(assignment, job, out, prints[job.id])
-                finished += 1
-                if progress:
-                    progress(finished, total, job.id)
-            break
-        pending = retry
-    return finished
+            pool.run(tasks, min(workers, len(todo)), _init_worker, (preload,), on_done=done, on_lost=lost,
+                     folder=lambda number: str(scratch.folder(f"w{number}")), task_seconds=budget)
+        except pool.WorkerStartError as exc:
+            raise BatchError(f"{exc}; nothing was graded") from None
+    return count
 
 
-def _record_failure(assignment: str, job: Job, out: Path, fp: str) -> None:
+def _record_failure(assignment: str, job: Job, out: Path, fp: str, reason: str = "") -> None:
     from grader.runner import write_results, zero_results
 
-    results = zero_results(assignment, "The grading worker crashed on this submission.")
+    message = "The grading worker crashed on this submission" + (f" ({reason})." if reason else ".")
+    results = zero_results(assignment, message)
     results["extra_data"].update({"status": "grader-error", "submission": job.id, **job.meta, "fingerprint": fp,
                                   "final": False})
     write_results(results, out / job.id / "results.json")

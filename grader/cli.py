@@ -39,10 +39,26 @@ def grade(
     assignment: str = typer.Option(..., "--assignment", "-a", help="assignment name, e.g. drift_detective"),
     out: Path = typer.Option(Path("gradebook"), "--out", "-o", help="output folder"),
     workers: int = typer.Option(0, "--workers", "-j", help="parallel workers (0 = all cores)"),
-    shard: str = typer.Option(None, "--shard", help="grade only shard i/n of the submissions, e.g. 1/4"),
+    shard: str = typer.Option(
+        None, "--shard",
+        help="grade only shard i/n of the submissions (1-based, e.g. 1/4), or 'auto' from a Slurm array task or a "
+             "Kubernetes Indexed Job; writes OUT/_shards/shard-i-of-n.json, and `opsgrade merge` the grades.csv"),
 ) -> None:
-    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable)."""
-    from grader.batch import grade_batch
+    """Grade many submissions in parallel; writes OUT/<id>/results.json and OUT/grades.csv (resumable).
+
+    When nothing could be graded (a worker could not start, an input is not a readable export) it says why and
+    exits with status 2, writing no grades.
+    """
+    from grader.batch import BatchError, grade_batch
+    from grader.shards import ShardError, resolve, unfinished
+
+    try:
+        shard = resolve(shard)
+    except ShardError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    if shard is not None:
+        console.print(f"shard {shard} ({shard.source})")
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False, refresh_per_second=4) as bar:
@@ -51,9 +67,48 @@ def grade(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
 
-        csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
-                               progress=progress)
+        try:
+            csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
+                                   progress=progress)
+        except BatchError as exc:
+            bar.stop()
+            console.print(f"[red]cannot grade {assignment}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
     console.print(f"wrote {csv_path}")
+    if shard is not None and (left := unfinished(csv_path)):
+        # a shard's scheduler must see the failure (the merge job waits on success): exit 3, rerun regrades these
+        console.print(f"[red]shard {shard}: {len(left)} submission(s) hit a grader error, not a grade "
+                      f"(first: {left[0]}); run this shard again after fixing the cause[/]")
+        raise typer.Exit(3)
+
+
+@app.command()
+def merge(
+    submissions: list[Path] = typer.Argument(..., help="the same inputs the shards were given"),
+    assignment: str = typer.Option(..., "--assignment", "-a", help="assignment name, e.g. drift_detective"),
+    out: Path = typer.Option(Path("gradebook"), "--out", "-o", help="the output folder the shards shared"),
+    wait: float = typer.Option(0.0, help="seconds to wait for shards that have not finished yet"),
+    html: bool = typer.Option(True, "--report/--no-report", help="also write the report (as `opsgrade report`)"),
+) -> None:
+    """Merge a sharded batch: OUT/grades.csv and the report, once every shard has finished with this suite version.
+
+    Refuses (exit 1, naming the shard and the reason) when a shard is missing, stale, from another suite version or
+    settings, or graded other submissions.
+    """
+    from grader.merge import MergeRefused
+    from grader.merge import merge as merge_shards
+
+    try:
+        csv_path = merge_shards(assignment, submissions, out, wait=wait, progress=console.print)
+    except MergeRefused as exc:
+        console.print(f"[red]refusing to merge {out}:[/]")
+        for problem in exc.problems:
+            console.print(f"  {problem.message}", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"wrote {csv_path}")
+    if html:
+        report(folder=out, submissions=submissions, variants=None, starter=None, threshold=None, max_share=None,
+               html=True)
 
 
 @app.command()

@@ -112,11 +112,15 @@ class Submission:
         import tempfile
 
         self._kit = tempfile.mkdtemp(prefix="opsgrade-kit-")
-        files = materialise(assignment, self._kit)
-        self.sandbox = Sandbox(
-            self.cells, support_files=files, protected=protected_paths(), limits=limits or Limits.from_env()
-        )
-        self.sandbox.start()
+        try:
+            files = materialise(assignment, self._kit)
+            self.sandbox = Sandbox(
+                self.cells, support_files=files, protected=protected_paths(), limits=limits or Limits.from_env()
+            )
+            self.sandbox.start()
+        except BaseException:  # the caller gets no object to close: nothing it started may outlive this
+            self.close()
+            raise
 
     def close(self) -> None:
         """Stop the child and remove temporary files."""
@@ -222,9 +226,11 @@ def submission(request: pytest.FixtureRequest):
     from grader.runner import record_submission
 
     sub = Submission(path, _assignment_of(request))
-    yield sub
-    record_submission(sub)
-    sub.close()
+    try:
+        yield sub
+        record_submission(sub)
+    finally:
+        sub.close()
 
 
 @pytest.fixture(scope="module")

@@ -143,6 +143,10 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
     info = _LAST_SUBMISSION.get("info") or {}
+    if (info.get("isolation") or {}).get("refused"):
+        # OPSGRADE_REQUIRE_ISOLATION named a wall this machine cannot set: no student code ran, so this is no grade
+        # (a batch records it as a grader error, not final, and regrades it on the next run)
+        raise RuntimeError(f"student code was not run: {info['isolation']['missing'].get('required', '')}")
     status = "ungradable" if info.get("error") else ("cell-errors" if info.get("cells") else "ok")
     public = dict(info.get("public_checks") or {})
     notes = _submission_notes(collector)

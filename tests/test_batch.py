@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from grader.batch import Job, discover, grade_batch, shard
+from grader.merge import merge
 
 A = "drift_detective"
 
@@ -67,7 +68,7 @@ def test_shards_partition_the_batch_deterministically(tmp_path):
 
 
 def test_shards_graded_apart_merge_into_one_gradebook_without_regrading(notebooks, tmp_path):
-    """The README's recipe for a course that outgrows one machine: shard, copy the folders together, rerun."""
+    """Shards graded on machines without a shared folder: copy the folders together, then merge (or rerun)."""
     parts = [tmp_path / f"machine{i}" for i in (1, 2)]
     for i, out in enumerate(parts, start=1):
         grade_batch(A, [notebooks], out, workers=1, shard_spec=f"{i}/2")
@@ -76,10 +77,12 @@ def test_shards_graded_apart_merge_into_one_gradebook_without_regrading(notebook
     merged = tmp_path / "merged"
     for out in parts:
         for sub in out.iterdir():
-            if sub.is_dir():
-                shutil.copytree(sub, merged / sub.name)
+            if sub.is_dir():  # the submissions' folders, and _shards/ with each machine's record
+                shutil.copytree(sub, merged / sub.name, dirs_exist_ok=True)
     stamps = {p.parent.name: p.stat().st_mtime_ns for p in merged.glob("*/results.json")}
+    by_merge = merge(A, [notebooks], merged).read_bytes()
     grade_batch(A, [notebooks], merged, workers=1)
+    assert (merged / "grades.csv").read_bytes() == by_merge
     assert {p.parent.name: p.stat().st_mtime_ns for p in merged.glob("*/results.json")} == stamps
     rows = {r["submission"]: r for r in csv.DictReader((merged / "grades.csv").open())}
     assert sorted(rows) == ["alice", "bob", "carol"]

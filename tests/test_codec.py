@@ -98,3 +98,27 @@ def test_oversized_messages_are_refused():
 
     with pytest.raises(ValueError, match="exceeds"):
         loads(b"[" + b"1," * (9 * 2**20) + b"1]")
+
+
+def test_what_the_child_sends_never_raises_anything_but_value_error_in_the_parent():
+    """Student code owns the child's end of the pipe: any reply must decode, or fail as a ValueError."""
+    import pytest
+
+    from grader.sandbox.codec import clean_reply, decode
+
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads(b"[" * 100_000 + b"]" * 100_000)
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    for bad in (deep, {"__ndarray__": [1, 2, 3], "shape": [7, 7]}, {"__np__": "int8", "v": 1000},
+                {"__float__": "lots"}, {"__dict__": [1]}, {"__dataframe__": {"a": [1], "b": [1, 2]}}):
+        with pytest.raises(ValueError, match="unreadable value"):
+            decode(bad)
+    assert clean_reply([1]) is None and clean_reply({"id": "1"}) is None and clean_reply({"id": True}) is None
+    reply = clean_reply({"id": 3, "ok": 1, "error": [[["x"]]], "kind": None, "violations": ["a", 5, ["b"]],
+                         "value": [1], "extra": 2})
+    assert reply["ok"] is False and reply["error"] == "(the submission sent a list as error)"
+    assert reply["kind"] == "(the submission sent a NoneType as kind)"
+    assert reply["violations"] == ["a"] and reply["value"] == [1] and reply["extra"] == 2
+    assert clean_reply({"id": 3, "ok": True, "violations": "x"}) == {"id": 3, "ok": True, "violations": []}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from debian import ensure
 from report_students import REFLECTIONS, STUDENT_A, STUDENT_A_RENAMED, STUDENT_B
 from typer.testing import CliRunner
 
@@ -176,23 +177,10 @@ def test_page_is_self_contained(graded_class):
     assert "@media print" in page
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is missing and this user cannot install it (apt-get install -y chromium)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True).returncode:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
-        subprocess.run(["apt-get", "install", "-y", "chromium"], env=env, capture_output=True, check=True)
-    return shutil.which("chromium")
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's chromium, installed with apt-get when missing and running as root."""
-    return _chromium()
+    return ensure(("chromium", "chromium-browser", "google-chrome"), ("chromium",))
 
 
 def _open(chromium: str, page: Path, shot: Path, profile: Path) -> list[str]:

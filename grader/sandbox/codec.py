@@ -191,7 +191,44 @@ def dumps(message: Any) -> bytes:
 
 
 def loads(raw: bytes) -> Any:
-    """Decode protocol bytes; raises ``ValueError`` on oversize or malformed input."""
+    """Decode protocol bytes; raises ``ValueError`` on oversize, malformed or too deeply nested input."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise ValueError(f"message of {len(raw)} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit")
-    return json.loads(raw.decode("utf-8"))
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("message nested too deeply") from None
+
+
+_REPLY_TEXT = ("kind", "error", "stdout")
+
+
+def clean_reply(data: Any) -> dict[str, Any] | None:
+    """A reply from the child with the fields the parent reads made safe to use (``None``: not a reply).
+
+    The child runs student code, which can send any JSON: ``id`` must be an
+    int, ``ok`` is true only when it is ``true``, the text fields are strings
+    (anything else becomes a note saying so) and ``violations`` keeps its
+    first :data:`MAX_VIOLATIONS` strings. ``value`` stays raw: decode it with
+    :func:`decode`. Other fields pass through unchanged.
+    """
+    if not isinstance(data, dict) or type(data.get("id")) is not int:
+        return None
+    reply = dict(data)
+    reply["ok"] = data.get("ok") is True
+    for key in _REPLY_TEXT:
+        if key in data and not isinstance(data[key], str):
+            reply[key] = f"(the submission sent a {type(data[key]).__name__} as {key})"
+    if "violations" in data:
+        found = data["violations"]
+        reply["violations"] = [v for v in found[:MAX_VIOLATIONS] if isinstance(v, str)] if isinstance(found, list) \
+            else []
+    return reply
+
+
+def decode(data: Any) -> Any:
+    """:func:`from_plain` for data the child sent: any failure is a ``ValueError`` naming what went wrong."""
+    try:
+        return from_plain(data)
+    except Exception as exc:  # RecursionError, MemoryError, pandas' and NumPy's own errors: all the child's doing
+        raise ValueError(f"unreadable value ({type(exc).__name__}: {str(exc)[:200]})") from None

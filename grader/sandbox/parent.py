@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import isolation
-from grader.sandbox.codec import MAX_VIOLATIONS, dumps, from_plain, loads, to_plain
+from grader.sandbox.codec import MAX_VIOLATIONS, clean_reply, decode, dumps, loads, to_plain
 
 __all__ = [
     "BudgetExhausted",
@@ -52,6 +52,9 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
     """
     global _CONTEXT
     if _CONTEXT is None:
+        from grader.scratch import use_short_socket_dir
+
+        use_short_socket_dir()  # the forkserver's AF_UNIX socket goes there: a long TMPDIR must not stop it
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         os.environ.setdefault("MPLBACKEND", "Agg")
@@ -205,6 +208,15 @@ class CellResult:
         return self.failures[0].line if self.failures else 0
 
 
+def _statement_failures(value: Any) -> list[StatementFailure]:
+    """The statements an ``exec`` reply says raised (the child sent it: anything malformed is its own failure)."""
+    try:
+        items = decode(value) or []
+        return [StatementFailure(int(f["statement"]), int(f["line"]), str(f["error"])[:2000]) for f in items]
+    except (ValueError, TypeError, KeyError) as exc:
+        return [StatementFailure(-1, 1, f"unreadable answer from the submission: {exc}")]
+
+
 def _statement_line(source: str, statement: Any) -> int | None:
     """Line (in the cell) where top-level statement number ``statement`` starts, or ``None``."""
     import ast
@@ -231,6 +243,14 @@ def _exit_reason(code: int | None) -> str:
         name = f"signal {-code}"
     hints = {"SIGKILL": " (likely the memory limit)", "SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segfault)"}
     return f"the process was killed by {name}{hints.get(name, '')}"
+
+
+def _value(reply: dict[str, Any]) -> Any:
+    """The value of a reply, decoded; one that cannot be is the submission's error, never the grader's."""
+    try:
+        return decode(reply.get("value"))
+    except ValueError as exc:
+        raise StudentException(f"the submission sent an {exc}") from None
 
 
 @dataclass
@@ -283,12 +303,16 @@ class Sandbox:
     def start(self) -> list[CellResult]:
         """Start the child and execute every cell; returns per-cell results."""
         self._workdir = tempfile.mkdtemp(prefix="opsgrade-")
-        for f in self.support_files:
-            shutil.copy(f, self._workdir)
-        self._spawn()
-        _ = self.isolation  # asked before any student code runs, so the answer is the child's own
-        for index, source in enumerate(self.cells):
-            self.cell_results.append(self._run_cell(index, source))
+        try:
+            for f in self.support_files:
+                shutil.copy(f, self._workdir)
+            self._spawn()
+            _ = self.isolation  # asked before any student code runs, so the answer is the child's own
+            for index, source in enumerate(self.cells):
+                self.cell_results.append(self._run_cell(index, source))
+        except BaseException:  # no child and no folder outlive a start that failed (``__exit__`` would not run)
+            self.close()
+            raise
         return self.cell_results
 
     def close(self) -> None:
@@ -369,9 +393,9 @@ class Sandbox:
             return
         try:
             reply = self._request({"op": "violations"}, 2.0, count_time=False)
-            found = from_plain(reply.get("value", []))
+            found = reply.get("value", [])
             for v in found[:MAX_VIOLATIONS] if isinstance(found, list) else []:
-                text = str(v)[:300]
+                text = v[:300] if isinstance(v, str) else "(not text)"
                 if text not in self._violations and len(self._violations) < MAX_VIOLATIONS:
                     self._violations.append(text)
         except StudentError:
@@ -388,18 +412,21 @@ class Sandbox:
         self._next_id += 1
         rid = self._next_id
         message = {**message, "id": rid}
+        payload = dumps(message)  # the grader's own message: failing to encode it is the grader's error
         start = time.monotonic()
         try:
-            self._conn.send_bytes(dumps(message))
+            self._conn.send_bytes(payload)
             while True:
                 left = timeout - (time.monotonic() - start)
                 if left <= 0 or not self._conn.poll(left):
                     self.timeouts += 1
                     raise StudentTimeout(f"no answer within {timeout:g} s (infinite loop or very slow code?)")
-                reply = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
-                if isinstance(reply, dict) and reply.get("progress") is not None:
-                    self._progress = reply["progress"]  # the statement a cell is about to run (see _run_cell)
-                elif isinstance(reply, dict) and reply.get("id") == rid:
+                raw = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
+                if isinstance(raw, dict) and raw.get("id") is None and "progress" in raw:
+                    self._progress = raw["progress"]  # the statement a cell is about to run (see _run_cell)
+                    continue
+                reply = clean_reply(raw)
+                if reply is not None and reply["id"] == rid:
                     self._note_violations(reply.get("violations"), message)
                     return reply
         except (EOFError, OSError, BrokenPipeError):
@@ -408,8 +435,10 @@ class Sandbox:
                 self._proc.join(timeout=2)
                 code = self._proc.exitcode
             raise StudentCrash(_exit_reason(code)) from None
-        except ValueError as exc:  # oversized or malformed message
-            raise StudentCrash(f"unreadable answer from the submission: {exc}") from None
+        except StudentError:
+            raise
+        except Exception as exc:  # oversized, malformed or too deeply nested: whatever it is, the child sent it
+            raise StudentCrash(f"unreadable answer from the submission: {type(exc).__name__}: {exc}") from None
         finally:
             if count_time:
                 self.student_seconds += time.monotonic() - start
@@ -424,7 +453,9 @@ class Sandbox:
             try:
                 reply = self._exec(index, skip)
             except StudentError as exc:
-                rid, statement = self._progress if isinstance(self._progress, list) else (None, None)
+                progress = self._progress  # sent by the child: only a [request id, statement number] pair counts
+                ok = isinstance(progress, list) and len(progress) == 2 and all(type(v) is int for v in progress)
+                rid, statement = progress if ok else (None, None)
                 line = _statement_line(source, statement) if rid == self._next_id else None
                 lost.append(StatementFailure(statement if line else -1, line or 1, f"{type(exc).__name__}: {exc}"))
                 if isinstance(exc, BudgetExhausted):
@@ -438,9 +469,7 @@ class Sandbox:
                     self._restart()
                 except BudgetExhausted:
                     break
-        raised = [StatementFailure(int(f.get("statement", -1)), int(f.get("line", 1)), str(f.get("error", "")))
-                  for f in (from_plain(reply.get("value")) or [] if reply is not None and reply.get("ok") else [])
-                  if isinstance(f, dict)]
+        raised = _statement_failures(reply.get("value")) if reply is not None and reply.get("ok") else []
         if reply is not None and not reply.get("ok"):
             raised.append(StatementFailure(-1, 1, str(reply.get("error", ""))))
         failures = sorted(lost + raised, key=lambda f: f.statement)
@@ -462,8 +491,8 @@ class Sandbox:
         """The walls the (first) child put in force: ``layers``, ``missing`` (with reasons), ``uid``."""
         if self._isolation is None:
             try:
-                value = from_plain(self._request({"op": "isolation"}, 5.0, count_time=False).get("value"))
-            except StudentError:
+                value = decode(self._request({"op": "isolation"}, 5.0, count_time=False).get("value"))
+            except (StudentError, ValueError):
                 value = None
             self._isolation = value if isinstance(value, dict) else {"layers": [], "missing": {"unknown": "no answer"}}
         return self._isolation
@@ -471,14 +500,15 @@ class Sandbox:
     def names(self) -> list[str]:
         """Names defined at the notebook's top level."""
         try:
-            return list(self._request({"op": "names"}, 5.0, count_time=False).get("value", []))
+            value = self._request({"op": "names"}, 5.0, count_time=False).get("value", [])
         except StudentError:
             return []
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
     def get(self, name: str) -> Any:
         """Value of a top-level variable, as plain data."""
         reply = self._checked({"op": "get", "name": name}, self.limits.call_seconds, name)
-        return from_plain(reply.get("value"))
+        return _value(reply)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call the student's function ``name``; raises a :class:`StudentError` on failure."""
@@ -486,7 +516,7 @@ class Sandbox:
             raise StudentCrash(self._poisoned[name])
         message = {"op": "call", "name": name, "args": to_plain(list(args)), "kwargs": to_plain(kwargs)}
         reply = self._checked(message, self.limits.call_seconds, name)
-        return from_plain(reply.get("value"))
+        return _value(reply)
 
     def _checked(self, message: dict[str, Any], timeout: float, name: str) -> dict[str, Any]:
         try:
