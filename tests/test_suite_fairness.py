@@ -10,12 +10,13 @@ mistake in name order (:func:`ci_subset`); ``bench/fairness.py`` grades the whol
 corpus and prints the table (mistakes killed, alternatives penalised, cascades,
 error-carried-forward credits). Targets: every mistake of the subset loses
 points (the table's target is >= 99 % of the corpus), no alternative loses any,
-and no mistake loses points outside the questions it declares (no cascade).
+and no mistake loses points outside the questions it declares (no cascade but the named ones).
 
-Measured with ``bench/fairness.py`` on the whole corpus (238 mistakes, 68
-alternatives and the six solutions) with the grader before issue 18 (main at
-10f0599): 231 of 238 mistakes killed (97.1 %), 9 alternatives penalised, 57
-mistakes charged again downstream, 167 error-carried-forward credits.
+Measured with ``bench/fairness.py`` on the whole corpus (246 mistakes, 77 alternatives, six solutions). On main
+before issue 18 (10f0599, ``--lenient``: 237 mistakes and 75 alternatives apply to its notebooks): 233/237 mistakes
+killed (98.3 %), 9 alternatives penalised, 57 mistakes charged again downstream, 168 error-carried-forward credits.
+After: 246/246 killed, 0 penalised, 7 cascades (each named in the corpus with its reason, ``known_cascade``: an
+upstream that raises, returns None, or looks constant on the inputs the suite probes), 291 credits.
 """
 
 from __future__ import annotations
