@@ -5,10 +5,10 @@ VARIANTS = {
         "why": "json.dumps without sort_keys: the hash depends on insertion order (the normalised dict's "
                "extractor/version/features/params order is not alphabetical, and params keep the caller's order). "
                "Loses every schema_fingerprint test (demo 0.5, defaults 0.5, track contracts 0.5, random contracts "
-               "1.5), is_compatible on the same contract with shuffled keys (0.5) and on random pairs (1), whose "
-               "serving side has reshuffled keys, and fingerprint_v1 (1). Genuinely different contracts still hash "
-               "differently, so is_compatible's single-change test passes; contract_diff, PSI and the other track "
-               "answers are untouched.",
+               "1.5). is_compatible compares the student's own fingerprints, so its verdicts on shuffled keys and "
+               "random pairs, and fingerprint_v1, are right given them (error carried forward); genuinely different "
+               "contracts still hash differently, and contract_diff, PSI and the other track answers are "
+               "untouched.",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -21,15 +21,15 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "lost": 5.5,
+        "lost": 3,
     },
     "fingerprint_sorted_features": {
         "why": "Features sorted before hashing, so the order the classifier consumes is lost: loses "
                "schema_fingerprint defaults (0.5, an unsorted pair), track contracts (0.5, 2.0.0 emits its features "
-               "in a new order) and random contracts (1.5), and is_compatible single changes (0.5, a pure reorder "
-               "is called compatible). fingerprint_v1 still passes on edge_guardian because brightness, contrast, "
-               "edge_density, object_count are already alphabetical (on cloud_titan and mobile_nomad it is lost "
-               "too: 13).",
+               "in a new order) and random contracts (1.5); is_compatible keeps its points by error carried forward "
+               "(a pure reorder is compatible given this fingerprint). fingerprint_v1 still passes on edge_guardian "
+               "because brightness, contrast, edge_density, object_count are already alphabetical (on cloud_titan "
+               "and mobile_nomad it is lost too).",
         "replace": {
             "def schema_fingerprint(": '''def schema_fingerprint(contract):
     canonical = {
@@ -42,11 +42,12 @@ VARIANTS = {
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 ''',
         },
-        "lost": 3,
+        "lost": 2.5,
     },
     "compatible_names_only": {
         "why": "is_compatible compares only the feature names: a new version, a changed parameter or "
-               "dtype pass as compatible. Loses is_compatible single changes (0.5) and random pairs (1). "
+               "dtype pass as compatible. Loses is_compatible's fixed cases (1: the single changes count as "
+               "compatible) and random pairs (1). "
                "compatible_after_upgrade is still False because 2.0.0 adds a feature and reorders, so the name "
                "lists differ; fingerprints and contract_diff are untouched.",
         "replace": {
@@ -54,13 +55,14 @@ VARIANTS = {
     return [f[0] for f in trained_on["features"]] == [f[0] for f in serving["features"]]
 ''',
         },
-        "lost": 1.5,
+        "lost": 2,
     },
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
                "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5), and skewed "
-               "(1): every renormalised feature has PSI inf, so the worst-first order collapses to the name "
-               "tie-break. psi_from_samples itself is right (the mistake is in feature_skew only).",
+               "(1): every renormalised feature has PSI inf (an upstream inf is never carried forward), so the "
+               "worst-first order collapses to the name tie-break. psi_from_samples itself is right (the mistake is "
+               "in feature_skew only).",
         "replace": {
             "def feature_skew(": '''def feature_skew(train, serving, bins=10):
     out = {}
@@ -88,8 +90,9 @@ VARIANTS = {
     },
     "levels_not_steps": {
         "why": "INT quantization step computed with 2^b levels instead of 2^b - 1 steps (off by 0.4 % at INT8). "
-               "Loses precision_skew/worked example (0.5), random ranges (1) and precision_skew (1.5, Edge Guardian "
-               "serves INT8); the floating-point branch is right.",
+               "Loses precision_skew/worked example (0.5) and random ranges (1); the track's precision_skew "
+               "(Edge Guardian serves INT8) is right given the student's own function (error carried forward), and "
+               "the floating-point branch is right.",
         "replace": {
             "def quantization_error(": '''def quantization_error(low, high, precision):
     """Worst-case rounding error of values in [low, high] stored at precision ("int<b>", "fp32", "fp16")."""
@@ -106,6 +109,6 @@ precision_skew = quantization_error(column.min(), column.max(), track.deployment
 print(f"{first} at {track.deployment.precision}: worst-case rounding error {precision_skew:.2e} standard deviations")
 ''',
         },
-        "lost": 3,
+        "lost": 1.5,
     },
 }

@@ -8,7 +8,8 @@ VARIANTS = {
     "off_by_one": {
         "why": "Returns the last N at which manual operations are still cheaper (N* - 1): every break_even_models "
                "check with a finite N* fails (lab example 1, h = 2.5 example 0.5, h = 0 cheap platform 0.5, "
-               "random decisions 1.5) and so does n_star (1): 4.5 lost. The never-pays-off check (0.5) still "
+               "random decisions 1.5): 3.5 lost; n_star is right given the student's own break_even_models "
+               "(error carried forward). The never-pays-off check (0.5) still "
                "passes: no crossing means None either way, and a crossing still gives a number.",
         "replace": {
             "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):
@@ -21,7 +22,7 @@ VARIANTS = {
     return int(n[hits[0]]) - 1  # last N where manual < platform
 ''',
         },
-        "lost": 4.5,
+        "lost": 3.5,
     },
     "natural_log": {
         "why": "np.log instead of np.log2 in both toils (the chapter's figure uses ln): every manual_toil (3) and "
@@ -66,7 +67,8 @@ VARIANTS = {
     "capex_only": {
         "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "
                "a platform: N* comes out too small (lab example gives 60 instead of 80) and is never None, so all "
-               "break_even_models checks (4) and n_star (1) fail.",
+               "break_even_models checks (4) fail; n_star is right given the student's own function (error carried "
+               "forward).",
         "replace": {
             "def break_even_models(": '''def break_even_models(capex, hourly_cost, heterogeneity=1.0):
     n = np.arange(1, 1_000_001)
@@ -74,7 +76,7 @@ VARIANTS = {
     return int(n[hits[0]]) if hits.size else None
 ''',
         },
-        "lost": 5,
+        "lost": 4,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",
@@ -83,8 +85,8 @@ VARIANTS = {
     },
     "link_in_bytes": {
         "why": "Bytes divided by a link speed in bits per second (the x8 missing): updates look 8x faster. Loses "
-               "fleet_update/worked example (0.5), random fleets (1) and update_hours (0.75); update_terabytes "
-               "passes.",
+               "fleet_update/worked example (0.5), random fleets (1); update_hours is right given the student's own "
+               "function (error carried forward) and update_terabytes does not use it.",
         "replace": {
             "def fleet_update_hours(": '''def fleet_update_hours(update_bytes, devices, link_bits_per_s):
     """Hours to send update_bytes to each of `devices` devices through one link of link_bits_per_s."""
@@ -100,7 +102,7 @@ print(f"{dep.model} update to {dep.fleet_devices:,} devices: {update_terabytes:,
       f"{fleet} models x one update each: {fleet * update_hours:,.1f} h of link time")
 ''',
         },
-        "lost": 2.25,
+        "lost": 1.5,
     },
     "per_pair": {
         "why": "c read as hours per pair of models, N(N-1)/2 pairs, instead of the notebook's c N²: the dependency "

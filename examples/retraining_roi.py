@@ -3,8 +3,9 @@
 VARIANTS = {
     "lambda_in_percent": {
         "why": "Decay rate read as a percentage (2 %/day entered as 2): the square-root law is 10x too short. Loses "
-               "optimal_retrain_interval/worked example (1) and random economics (1.5) and track_answer/T_sqrt (1); "
-               "the lam = 0 case still returns inf, and T_exact (minimised on cost_rate) is unaffected.",
+               "optimal_retrain_interval/worked example (1) and random economics (1.5) ; the lam = 0 case "
+               "still returns inf, T_exact (minimised on cost_rate) is unaffected, and track_answer/T_sqrt is right "
+               "given the student's own square-root law (error carried forward).",
         "replace": {
             "def optimal_retrain_interval(": '''def optimal_retrain_interval(C, Q, V, A0, lam):
     if lam == 0:
@@ -12,11 +13,12 @@ VARIANTS = {
     return math.sqrt(2 * C / (Q * V * A0 * (lam * 100)))
 ''',
         },
-        "lost": 3.5,
+        "lost": 2.5,
     },
     "sqrt_law_without_2": {
         "why": "Square-root law without the factor 2 (T* = sqrt(C/(QVA0λ))), off by sqrt(2): loses "
-               "optimal_retrain_interval/worked example (1) and random economics (1.5) and track_answer/T_sqrt (1).",
+               "optimal_retrain_interval/worked example (1) and random economics (1.5) ; track_answer/T_sqrt, computed "
+               "with it, keeps its point by error carried forward.",
         "replace": {
             "def optimal_retrain_interval(": '''def optimal_retrain_interval(C, Q, V, A0, lam):
     if lam == 0:
@@ -24,13 +26,14 @@ VARIANTS = {
     return math.sqrt(C / (Q * V * A0 * lam))
 ''',
         },
-        "lost": 3.5,
+        "lost": 2.5,
     },
     "staleness_no_limit": {
         "why": "The closed form typed in as written, without handling λ → 0: NaN (0/0) at lam = 0 and cancellation "
-               "garbage at lam = 1e-9/1e-12. Loses staleness_cost/no decay (1) and tiny decay (1), and "
+               "garbage at lam = 1e-9/1e-12. Loses staleness_cost/tiny and zero decay (1), and "
                "cost_rate/no decay (0.5), which calls it: a NaN from upstream is never carried forward, since it "
-               "shows nothing about cost_rate; ordinary inputs (λT ≥ 2e-4) and all track answers pass.",
+               "shows nothing about cost_rate; ordinary inputs, decay around the series switch (λT ≥ 1e-4) and all "
+               "track answers pass.",
         "replace": {
             "def staleness_cost(": '''def staleness_cost(T, Q, V, A0, lam):
     T = np.asarray(T, dtype=float)
@@ -38,7 +41,7 @@ VARIANTS = {
     return float(loss) if loss.ndim == 0 else loss
 ''',
         },
-        "lost": 2.5,
+        "lost": 1.5,
     },
     "cost_rate_not_per_day": {
         "why": "cost_rate returns the cost of one whole cycle, S(T) + C, without dividing by T: loses all of "
@@ -60,8 +63,9 @@ VARIANTS = {
     },
     "watts_as_kilowatts": {
         "why": "Accelerator power in watts used as kilowatts (no /1000): the electricity bill is 1000x too big. "
-               "Loses retrain_hardware/worked example (0.5), random hardware (1), C_hw (0.75) and T_sqrt_hw (0.75), "
-               "which is computed from C_hw; everything before the hardware question is untouched.",
+               "Loses retrain_hardware/worked example (0.5) and random hardware (1); C_hw and T_sqrt_hw are right "
+               "given the student's own training_run_cost (error carried forward); everything before the hardware "
+               "question is untouched.",
         "replace": {
             "def training_run_cost(": '''def training_run_cost(accelerator_hours, usd_per_hour, power_w, usd_per_kwh):
     """Dollars of a training run: accelerator rental plus electricity (power in watts)."""
@@ -78,6 +82,6 @@ print(f"{dep.retrain_accelerator_hours:,.0f} H100-hours: ${C_hw:,.0f} per retrai
       f"(${C_hw - C:,.0f} of electricity on top of C = ${C:,.0f}); square-root law every {T_sqrt_hw:.2f} days")
 ''',
         },
-        "lost": 3,
+        "lost": 1.5,
     },
 }

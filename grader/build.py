@@ -390,11 +390,13 @@ def public_checks(student_notebook: Path) -> dict[str, str]:
     return {str(q): "".join(src) if isinstance(src, list) else str(src) for q, src in sorted(tests.items())}
 
 
-def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None) -> Path:
+def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None,
+                   root: Path = REPO / "assignments") -> Path:
     """Write the Gradescope autograder zip for ``name`` (deterministic bytes).
 
     ``checks`` are the notebook's public checks (:func:`public_checks`), shipped as ``public_checks.json`` for the
-    visible submission summary.
+    visible submission summary. The source notebook under ``root`` is shipped too (hidden side: error carried
+    forward reads its solution code).
     """
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{name}-autograder.zip"
@@ -414,6 +416,10 @@ def autograder_zip(name: str, dest: Path, checks: dict[str, str] | None = None) 
         for package in ("grader", "opsmath"):
             for arcname, file in _package_files(package):
                 _add(zf, arcname, file.read_bytes())
+        # the source notebook: error carried forward recomputes expected values with its solution code, in the
+        # grader's process (grader.dependencies); /autograder/source is on the grader's side of the wall
+        source = root / name / f"{name}.ipynb"
+        _add(zf, f"assignments/{name}/{name}.ipynb", source.read_bytes())
         from grader.originality import CACHE, protected_bodies_cache
 
         _add(zf, str(CACHE.relative_to(REPO)), protected_bodies_cache().encode())
@@ -484,5 +490,5 @@ def build_assignment(
             shutil.copyfile(solution_src, solution_out)
         result["solution"] = solution_out
     result["autograder"] = autograder_zip(name, dist / name / "autograder",
-                                          public_checks(dist / name / "student" / f"{name}.ipynb"))
+                                          public_checks(dist / name / "student" / f"{name}.ipynb"), root)
     return result

@@ -1,113 +1,48 @@
-"""Error carried forward: a downstream answer earns its points when it is right given the student's own upstream work.
+"""Every comparison of a hidden test, with error carried forward built in.
 
 Engineering courses graded by hand do not take points twice for one mistake:
-when a question's expected value is computed from an earlier function, an
-answer that is right *given the student's own earlier function* gets full
-marks, with a note. A hidden test declares which upstream student functions
-(or notebook variables) it may carry error forward from, next to its
-question::
+an answer that is wrong against the reference but right *given the student's
+own earlier work* gets full marks, with a note. Suites do not declare this per
+question: they grade every function call with :func:`compare` and every
+notebook variable with :func:`compare_answer`::
 
-    @pytest.mark.question("exact_optimum", points=0.5, carry_forward=("cost_rate",))
-    def test_exact_worked_example(student, carry):
-        carry.check(lambda got, want: check_close(got, want, call=..., rel=1e-3),
-                    student.exact_retrain_interval(*WORKED), opsmath.exact_retrain_interval(*WORKED),
-                    recompute=lambda: minimise(student.cost_rate, ...))
+    @pytest.mark.question("exact_optimum", points=0.5)
+    def test_exact_worked_example(student):
+        compare(student, "exact_retrain_interval", WORKED, rel=1e-3)
 
-``recompute`` computes the expected value again through the student's own
-upstream functions, which run in the sandbox like every other student call
-(only their returned data reaches this process). The answer is accepted by
-error carried forward only when (1) it fails against the reference, (2) the
-recomputed value itself disagrees with the reference, so the upstream work is
-wrong here and loses its own points, and (3) the answer agrees with the
-recomputed value under the same check. Otherwise the original hint stands.
+and when the answer fails, :func:`carry_forward` looks up what it is computed
+from in the source notebook (:mod:`grader.dependencies`) and recomputes the
+expected value with the solution's own code, in this trusted process, through
+the student's upstream functions (called in the sandbox) and variables. The
+rules that keep it fair and ungameable are listed in :func:`carry_forward`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
-from grader.checks import GraderError, GradingFailure, WrongType
+from grader.checks import GraderError, GradingFailure, WrongType, check_close, describe_call
+from grader.outcomes import StudentCallFailed
 
-__all__ = ["CarryForward", "carry"]
+__all__ = ["carry_forward", "compare", "compare_answer"]
+
+_UNSET: Any = object()
 
 ECF_PROPERTY = "carried_forward"
 """Key of the note a test passed by error carried forward leaves in ``item.user_properties``."""
 
 
-class CarryForward:
-    """Checks that may accept an answer consistent with the student's own upstream functions."""
-
-    def __init__(self, node: pytest.Item, upstream: Sequence[str]) -> None:
-        self._node = node
-        self.upstream = tuple(upstream)
-
-    def check(self, check: Callable[[Any, Any], None], got: Any, expected: Any,
-              recompute: Callable[..., Any], *, student: Any = None, reference: Any = None) -> None:
-        """Run ``check(got, expected)``; on failure, try error carried forward through ``recompute()``.
-
-        Parameters
-        ----------
-        check : callable
-            ``check(got, want)`` raising :class:`GradingFailure` when ``got``
-            is not ``want`` (tolerances and the shown call bound in).
-        got : object
-            The student's answer.
-        expected : object
-            The reference's answer.
-        recompute : callable
-            The expected value recomputed through the student's own upstream
-            functions named in the question's ``carry_forward``: called with
-            no argument, or, when ``student`` and ``reference`` are given, as
-            ``recompute(student)`` and ``recompute(reference)``.
-        student, reference : object, optional
-            The student proxy, and an object with the same function names
-            bound to the reference. The recomputation through the reference
-            must give ``expected`` (else :class:`GraderError`: the suite and
-            the reference disagree, which must never be blamed on the
-            student's upstream function).
-        """
-        try:
-            check(got, expected)
-            return
-        except GradingFailure as wrong:
-            if not self.upstream or isinstance(wrong, WrongType):  # a wrong type is this answer's own mistake
-                raise
-            original = wrong
-        if reference is not None:
-            try:
-                check(recompute(reference), expected)
-            except GradingFailure as fault:
-                raise GraderError(f"error carried forward: recomputed through the reference, {fault}") from None
-        try:
-            own = recompute(student) if reference is not None else recompute()
-        except Exception:  # the upstream function fails or returns no number: no error to carry
-            raise original from None
-        try:
-            check(own, expected)
-        except GradingFailure:
-            pass  # the upstream work is wrong here
-        else:
-            raise original from None  # the upstream work is right here: the mistake is this answer's own
-        if not _finite(own):  # an upstream NaN or inf shows nothing about this answer: never carried forward
-            raise original from None
-        try:
-            check(got, own)
-        except GradingFailure:
-            raise original from None
-        names = " and ".join(self.upstream)
-        note = (f"full marks by error carried forward: the expected value depends on your {names}, and computed "
-                f"with yours this answer is right (the mistake upstream loses its own points). Against the "
-                f"reference: {original}")
-        if not any(key == ECF_PROPERTY for key, _ in self._node.user_properties):
-            self._node.user_properties.append((ECF_PROPERTY, note))
-
-
 def _finite(value: Any) -> bool:
-    """False for a NaN or an infinity (or an array holding one); True for anything else (``None`` included)."""
-    if value is None or isinstance(value, (str, bytes, dict)):
+    """False for a NaN or an infinity (or an array, list, tuple or dict holding one); True for anything else."""
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float)) for v in value):
+        return all(_finite(v) for v in value)
+    if value is None or isinstance(value, (str, bytes)):
         return True
     try:
         import numpy as np
@@ -118,11 +53,422 @@ def _finite(value: Any) -> bool:
     return bool(np.all(np.isfinite(array)))
 
 
-@pytest.fixture
-def carry(request: pytest.FixtureRequest) -> CarryForward:
-    """Error carried forward from the upstream names in the test's ``question(..., carry_forward=...)`` marker."""
-    marker = request.node.get_closest_marker("question")
-    upstream = marker.kwargs.get("carry_forward", ()) if marker is not None else ()
-    if isinstance(upstream, str):
-        upstream = (upstream,)
-    return CarryForward(request.node, upstream)
+# -- one entry point for every comparison --------------------------------------------------------------------------
+DEFAULT_TRACK = "cloud_titan"
+"""Track whose reference notebook defines the functions recomputed for function questions (they take no constants)."""
+_PROBES = 4
+"""Inputs the suite already used for an upstream function, kept per function to probe that it is a real attempt."""
+_SLICE = 50_000
+"""Longest 1-D array sent to an upstream function in one call while recomputing (see ``_Recorder._call``)."""
+_LONGEST = 2_000_000
+"""Longest 1-D array the recomputation may send at all (the solutions' largest is a million fleet sizes)."""
+_CURRENT: list[pytest.Item] = []
+
+
+@pytest.fixture(autouse=True)
+def _grading_item(request: pytest.FixtureRequest):
+    """Remember the running test, so a pass by error carried forward can leave its note on it."""
+    _CURRENT[:] = [request.node]
+    yield
+    _CURRENT.clear()
+
+
+def compare(student: Any, name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None, *,
+            check: Callable[..., None] = check_close, expected: Any = _UNSET,
+            reference: Callable[..., Any] | None = None, call: str | None = None, **options: Any) -> None:
+    """Grade ``student.name(*args, **kwargs)`` against the reference, with error carried forward built in.
+
+    Parameters
+    ----------
+    student : StudentProxy
+        The ``student`` fixture.
+    name : str
+        The notebook's function.
+    args, kwargs
+        The call.
+    check : callable
+        ``check(got, want, call=..., **options)`` raising :class:`GradingFailure` (default :func:`check_close`).
+    expected : object, optional
+        The expected value; default ``reference(*args, **kwargs)``.
+    reference : callable, optional
+        The oracle; default ``opsmath.<name>``.
+    call : str or callable, optional
+        How the hint shows the call (a callable is asked only when a hint is written); default the call itself,
+        re-runnable as shown.
+    **options
+        Passed to ``check`` (tolerances).
+
+    Notes
+    -----
+    When the answer is wrong and the function's solution reads other graded student work (derived from the source
+    notebook: :mod:`grader.dependencies`), the expected value is recomputed with the solution's own code through
+    the student's upstream (:func:`carry_forward`).
+    """
+    kwargs = dict(kwargs or {})
+    submission = student._submission
+    shown = _Text(call if call is not None else (lambda: describe_call(name, args, kwargs)))
+    if expected is _UNSET:
+        if reference is None:
+            import opsmath
+
+            reference = getattr(opsmath, name)
+        expected = reference(*args, **kwargs)
+    _remember(submission, name, args, kwargs)
+    try:
+        got = submission.call(name, *args, **kwargs)
+    except StudentCallFailed as failed:
+        raise _blamed(failed, submission, name, (tuple(args), kwargs), DEFAULT_TRACK) from None
+    carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
+                  call_args=(tuple(args), kwargs), track=DEFAULT_TRACK)
+
+
+class _Text:
+    """A hint's call text, built only when a check formats it (inputs such as large tables are slow to print)."""
+
+    def __init__(self, text: str | Callable[[], str]) -> None:
+        self._text = text
+
+    def __call__(self) -> str:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
+
+    def __str__(self) -> str:
+        return self()
+
+    def __format__(self, spec: str) -> str:
+        return format(self(), spec)
+
+    def __add__(self, other: str) -> str:
+        return self() + other
+
+
+def compare_answer(submission: Any, name: str, expected: Any, *, track: Any, check: Callable[..., None] = check_close,
+                   call: str | None = None, **options: Any) -> None:
+    """Grade the notebook variable ``name`` (computed for ``track``) against ``expected``, with error carried forward.
+
+    Parameters are those of :func:`compare`; ``track`` is the ``track`` fixture (the reference notebook is run for
+    it when the expected value must be recomputed through the student's upstream), or ``None`` for an answer that
+    is the same on every track (then the notebook's own track, when it names one, is used).
+    """
+    key = track.key if track is not None else _chosen_track(submission)
+    shown = call or f"{name} on track {key}"
+    got = submission.get(name)
+    carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
+                  call_args=None, track=key)
+
+
+def _chosen_track(submission: Any) -> str:
+    """The notebook's TRACK when it names a track, else :data:`DEFAULT_TRACK` (for an answer every track shares)."""
+    from opsmath.tracks import TRACKS
+
+    try:
+        key = submission.get("TRACK")
+    except AssertionError:
+        return DEFAULT_TRACK
+    return key if isinstance(key, str) and key in TRACKS else DEFAULT_TRACK
+
+
+def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Callable[[Any, Any], None], *,
+                  call_args: tuple[tuple[Any, ...], dict[str, Any]] | None, track: str) -> None:
+    """``check(got, expected)``; on a wrong answer, accept it when it is right given the student's own upstream.
+
+    The expected value is recomputed by the solution's own code (:func:`grader.dependencies.recompute`) with every
+    graded upstream name bound to the student's version. Credit is given only when all of these hold:
+
+    * the answer fails against the reference (a wrong kind of value, e.g. a float count, is carried forward only
+      when the student's own upstream gives that kind: ``n_star = break_even_models(...)`` with a function that
+      returns ``80.0`` is charged once, at the function; ``float(...)`` written around a right function is not);
+    * the recomputation through the reference gives the reference's value (else :class:`GraderError`);
+    * the student's upstream is a real attempt: no upstream raises, and none gives ``...``, ``None``, a NaN or an
+      object that is not data; an upstream function is not constant where the reference is not (probed on the
+      inputs the suite used for it and on those of the recomputation);
+    * the recomputed value itself disagrees with the reference (the upstream is wrong here and loses its own points)
+      and is finite;
+    * the answer agrees with the recomputed value under the same check.
+    """
+    try:
+        check(got, expected)
+    except GradingFailure as wrong:
+        original = wrong
+    else:
+        if call_args is None:  # a notebook variable: it must be what the student's own functions give
+            _require_own_work(submission, name, got, check, track)
+        return
+    from grader import dependencies
+
+    graded = dependencies.graded_names(submission.assignment)
+    prog = dependencies.program(submission.assignment)
+    first: _Recorder | None = None
+    for _ in range(3):  # through the direct upstream first, then through what that upstream is computed from
+        upstream = prog.upstream(name, graded) if name in prog.definers else ()
+        if not upstream:
+            break
+        recorder = _Recorder(submission, upstream, prog)
+        first = first or recorder
+        if _consistent(submission, name, got, expected, check, call_args, track, graded, recorder, original):
+            names = " and ".join(upstream)
+            note = (f"full marks by error carried forward: the expected value depends on your {names}, and "
+                    f"computed with yours this answer is right (the mistake upstream loses its own points). "
+                    f"Against the reference: {original}")
+            node = _CURRENT[0] if _CURRENT else None
+            if node is not None and not any(key == ECF_PROPERTY for key, _ in node.user_properties):
+                node.user_properties.append((ECF_PROPERTY, note))
+            return
+        deeper = graded - {u for u in upstream if prog.is_function(u) and prog.upstream(u, graded)}
+        if deeper == graded:
+            break
+        graded = frozenset(deeper)
+    raise (_with_blame(original, first, track) if first is not None else original) from None
+
+
+def _require_own_work(submission: Any, name: str, got: Any, check: Callable[[Any, Any], None], track: str) -> None:
+    """A right notebook variable earns its points only when the student's own functions give it.
+
+    The notebook computes each track answer with the student's functions. When the variable's solution reads graded
+    student functions, it is recomputed through them (the solution's own code, as for error carried forward); a
+    value that they do not give (typed in, copied), or that comes from functions that are not a real attempt
+    (constant where the reference varies, raising, blank), fails with a hint saying so.
+    """
+    from grader import dependencies
+
+    graded = dependencies.graded_names(submission.assignment)
+    prog = dependencies.program(submission.assignment)
+    upstream = prog.upstream(name, graded) if name in prog.definers else ()
+    functions = [u for u in upstream if prog.is_function(u)]
+    if not functions:
+        return
+    recorder = _Recorder(submission, upstream, prog)
+    names = " and ".join(functions)
+    try:
+        recorder.bind()
+        own = dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, None)
+        check(got, own)
+    except Exception:
+        raise GradingFailure(f"{name} on track {track} has the right value, but your own {names} do not give it: the "
+                             "notebook computes it with your functions (a typed-in value earns nothing)") from None
+    if not recorder.real_attempt(track):
+        raise GradingFailure(f"{name} on track {track} has the right value, but your {names} is not a real attempt "
+                             "(it gives one value where the answer varies, or nothing): the notebook computes it "
+                             "with your functions") from None
+
+
+def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Callable[[Any, Any], None],
+                call_args: tuple[tuple[Any, ...], dict[str, Any]] | None, track: str, graded: frozenset[str],
+                recorder: _Recorder, original: GradingFailure) -> bool:
+    """Whether ``got`` earns error carried forward through ``recorder``'s upstream (see :func:`carry_forward`)."""
+    from grader import dependencies
+
+    try:
+        recorder.bind()
+        own = dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, call_args)
+    except Exception:  # an upstream raises, is missing, or feeds the solution something it cannot use
+        return False
+    try:
+        check(dependencies.recompute(submission.assignment, track, name, {}, graded, call_args), expected)
+    except GradingFailure as fault:
+        raise GraderError(f"error carried forward: recomputed through the reference, {fault}") from None
+    if not recorder.real_attempt(track) or not _finite(own):
+        return False
+    try:
+        check(own, expected)
+    except GradingFailure:
+        pass  # the upstream work is wrong here
+    else:
+        return False  # the upstream work is right here: the mistake is this answer's own
+    try:
+        check(got, own)
+    except GradingFailure:
+        return False
+    return True
+
+
+def _remember(submission: Any, name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """Keep the first few inputs the suite gives ``name`` (probes for later error carried forward through it)."""
+    seen = submission.__dict__.setdefault("_suite_inputs", {}).setdefault(name, [])
+    if len(seen) < _PROBES:  # no deduplication: printing large inputs to compare them would cost every test
+        seen.append((tuple(args), dict(kwargs)))
+
+
+def _blank(value: Any) -> bool:
+    """The blank notebook's ``...``, ``None``, or an object that did not cross as data."""
+    from grader.sandbox.codec import Opaque
+
+    return value is None or value is Ellipsis or isinstance(value, Opaque)
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in the words a hint uses (``a list``, ``a 0-d array``, ``a number``, ...)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return "a 0-d array" if value.ndim == 0 else "an array"
+    if isinstance(value, (bool, np.bool_)):
+        return "a bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if value is None or value is Ellipsis:
+        return "nothing (None or ...)"
+    return f"a {type(value).__name__}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values (NaN equal to NaN, arrays element-wise, floats to 1e-12 relative)."""
+    import numpy as np
+
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-12, atol=0.0, equal_nan=True))
+    except (TypeError, ValueError):
+        try:
+            return bool(a == b)
+        except Exception:
+            return False
+
+
+class _Recorder:
+    """The student's upstream as the recomputation sees it, with every call and value recorded."""
+
+    def __init__(self, submission: Any, upstream: Sequence[str], prog: Any) -> None:
+        self.submission = submission
+        self.upstream = tuple(upstream)
+        self.functions = {u for u in upstream if prog.is_function(u)}
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any], Any]] = []
+        self.values: dict[str, Any] = {}
+        self.bindings: dict[str, Any] = {}
+
+    def bind(self) -> None:
+        for u in self.upstream:
+            if u in self.functions:
+                self.bindings[u] = self._proxy(u)
+            else:
+                self.values[u] = self.bindings[u] = self.submission.get(u)
+
+    def _proxy(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            value = self._call(name, args, kwargs)
+            self.calls.append((name, args, kwargs, value))
+            return value
+
+        call.__name__ = name
+        return call
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """One call, or, when the solution passes a long 1-D array, one call per slice of it, joined.
+
+        The solution may evaluate an upstream function on a million fleet sizes at once; a message that large does
+        not cross the sandbox (and would take seconds), slices of :data:`_SLICE` values do. Each slice must give an
+        array of its own length (an element-wise function, as the notebook asks), else nothing is carried forward.
+        """
+        import numpy as np
+
+        long = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 1 and a.size > _SLICE]
+        if not long:
+            return self.submission.call(name, *args, **kwargs)
+        size = args[long[0]].size
+        if size > _LONGEST:
+            raise GradingFailure(f"{name}: the recomputation asked for {size} values; not carried forward")
+        if any(args[i].size != size for i in long):
+            raise GradingFailure(f"{name}: arrays of different lengths")
+        parts = []
+        for start in range(0, size, _SLICE):
+            piece = [a[start:start + _SLICE] if i in long else a for i, a in enumerate(args)]
+            value = self.submission.call(name, *piece, **kwargs)
+            if not isinstance(value, np.ndarray) or value.shape != (len(piece[long[0]]),):
+                raise GradingFailure(f"{name} did not return one value per element")
+            parts.append(value)
+        return np.concatenate(parts)
+
+    def real_attempt(self, track: str) -> bool:
+        """No blank or non-finite upstream value, no upstream call answering a number for a bool (or a bool for a
+        number), and no upstream function constant where the reference is not."""
+        if any(_blank(v) or not _finite(v) for v in self.values.values()):
+            return False
+        if any(_blank(v) or not _finite(v) for _, _, _, v in self.calls):
+            return False
+        from grader import dependencies
+
+        ref = dependencies.reference_namespace(self.submission.assignment, track)
+        for name, args, kwargs, value in self.calls:  # a bool function answering 7 is no attempt at a bool
+            try:
+                want = ref[name](*args, **kwargs)
+            except Exception:
+                continue
+            if {_kind(value), _kind(want)} == {"a bool", "a number"}:
+                return False
+        verdicts = self.submission.__dict__.setdefault("_informative", {})
+        for u in self.functions:
+            mine = [(a, k, v) for name, a, k, v in self.calls if name == u]
+            if u not in verdicts:
+                probes = [(a, k, self.submission.call(u, *a, **k)) for a, k in
+                          self.submission.__dict__.get("_suite_inputs", {}).get(u, [])]
+                verdicts[u] = _varies(ref[u], probes + mine[:_PROBES])
+            if verdicts[u] is False:  # over every probe: a mistake may map two of them together
+                return False
+        return True
+
+
+def _varies(reference: Callable[..., Any], observed: list[tuple[tuple[Any, ...], dict[str, Any], Any]]) -> bool | None:
+    """False when the student's function gives one and the same value on inputs where the reference's values differ.
+
+    ``None`` when the inputs cannot tell (the reference gives them all one value, or fewer than two ran).
+    """
+    mine, theirs = [], []
+    for args, kwargs, value in observed:
+        try:
+            theirs.append(reference(*args, **kwargs))
+        except Exception:
+            continue
+        mine.append(value)
+    if len(theirs) < 2 or all(_same(theirs[0], other) for other in theirs[1:]):
+        return None
+    return not all(_same(mine[0], other) for other in mine[1:])
+
+
+def _with_blame(original: GradingFailure, recorder: _Recorder, track: str) -> GradingFailure:
+    """``original``, its hint extended to name an upstream function that returned the wrong kind of value."""
+    blame = _upstream_kind_mismatch(recorder, track)
+    if not blame:
+        return original
+    return type(original)(f"{original}; {blame}") if type(original) in (GradingFailure, WrongType) else original
+
+
+def _upstream_kind_mismatch(recorder: _Recorder, track: str) -> str:
+    from grader import dependencies
+
+    try:
+        ref = dependencies.reference_namespace(recorder.submission.assignment, track)
+    except Exception:
+        return ""
+    for name, args, kwargs, value in recorder.calls:
+        try:
+            want = ref[name](*args, **kwargs)
+        except Exception:
+            continue
+        if _kind(value) != _kind(want):
+            return (f"the cause is upstream: {describe_call(name, args, kwargs)} returned {_kind(value)} where "
+                    f"{_kind(want)} is expected (see {name}'s own tests)")
+    return ""
+
+
+def _blamed(failed: StudentCallFailed, submission: Any, name: str,
+            call_args: tuple[tuple[Any, ...], dict[str, Any]], track: str) -> StudentCallFailed:
+    """The student's call raised: when an upstream function returned the wrong kind of value, say so."""
+    from grader import dependencies
+
+    try:
+        graded = dependencies.graded_names(submission.assignment)
+        prog = dependencies.program(submission.assignment)
+        upstream = prog.upstream(name, graded) if name in prog.definers else ()
+        if not upstream:
+            return failed
+        recorder = _Recorder(submission, upstream, prog)
+        with contextlib.suppress(Exception):
+            recorder.bind()
+            dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, call_args)
+        blame = _upstream_kind_mismatch(recorder, track)
+    except Exception:
+        return failed
+    return StudentCallFailed(f"{failed}; {blame}") if blame else failed

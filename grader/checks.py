@@ -3,6 +3,11 @@
 Each failure raises :class:`GradingFailure` whose message is the hint a
 student sees after grades are published: the call, the expected value and
 what the submission returned, never the test's source.
+
+The type policy (:data:`TYPE_POLICY`, said in the same words in every
+notebook's introduction) is applied here and nowhere else: a suite states
+what kind of answer a question asks for by the reference value it compares
+with (an ``int`` for a count, a ``float`` for a number, a ``bool``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.codec import Opaque
-
 __all__ = [
     "REL_CLOSED_FORM",
+    "TYPE_POLICY",
     "GraderError",
     "GradingFailure",
     "WrongType",
@@ -29,6 +33,16 @@ __all__ = [
 
 REL_CLOSED_FORM = 1e-6
 """Relative tolerance for closed-form quantities."""
+
+TYPE_POLICY = (
+    "**Types.** The grader checks the value, not the container. Where a question asks for an **integer** (a count), "
+    "any integer type passes (`int`, `np.int64`, ...) but never a float (`2995.0` is not a count) nor a bool; where it "
+    "asks for a **float** (a number), any real number passes (`float`, `np.float64`, `int`, ...) but not a bool; where "
+    "it asks for a **bool**, `True`/`False` and NumPy's `np.True_`/`np.False_` pass. An array holding a single number "
+    "(0-d or one element) does not answer a question about one number: convert it with `float(...)`, `int(...)` or "
+    "`bool(...)`."
+)
+"""Grade the value, not the container: :func:`check_equal` and :func:`check_close` apply it; every notebook says it."""
 
 
 class GradingFailure(AssertionError):
@@ -114,24 +128,50 @@ def _type_name(value: Any) -> str:
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
 
 
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _is_integer(value: Any) -> bool:
+    """An integral number type: Python ``int`` or a NumPy integer, never a bool."""
+    return isinstance(value, (int, np.integer)) and not _is_bool(value)
+
+
+def _is_real(value: Any) -> bool:
+    """A real number type: Python or NumPy float or integer, never a bool (nor a 0-d array: see the type policy)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not _is_bool(value)
+
+
 def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool) or isinstance(value, Opaque) or value is None:
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-        return float(value.reshape(()))
-    return None
+    """``value`` as a float when it is a real number type (see :data:`TYPE_POLICY`), else ``None``."""
+    return float(value) if _is_real(value) else None
+
+
+def _zero_d(value: Any) -> bool:
+    """A NumPy array holding one number: the right value in the wrong container for a scalar question."""
+    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf"
+
+
+def _wrong_kind(got: Any, call: str, kind: str, expected: str, advice: str) -> WrongType:
+    """The right value in the wrong kind, as one hint shape: ``CALL returned GOT (TYPE); the notebook asks for ...``."""
+    what = f"{_type_name(got)} holding one value" if isinstance(got, np.ndarray) else _type_name(got)
+    return WrongType(f"{call} returned {_short(got)} ({what}); the notebook asks for {kind}: expected {expected} "
+                     f"({advice})")
 
 
 def check_close(got: Any, expected: float, *, call: str, rel: float = REL_CLOSED_FORM, abs_: float = 0.0) -> None:
     """Require a real number within ``rel``·|expected| (or ``abs_``) of ``expected``.
 
-    ``inf`` must be matched by ``inf`` of the same sign; NaN never passes.
+    Any real number type passes (:data:`TYPE_POLICY`): Python or NumPy float
+    or integer; a bool does not, nor an array holding one number
+    (:class:`WrongType`). ``inf`` must be matched by ``inf`` of the same
+    sign; NaN never passes.
     """
     number = _as_number(got)
     if number is None:
-        raise GradingFailure(f"{call} returned {_short(got)} ({type(got).__name__}); expected a number")
+        if _zero_d(got) and not _is_bool(got.reshape(-1)[0]):
+            raise _wrong_kind(got, call, "a number, not an array", _short(float(expected)), "return float(...)")
+        raise GradingFailure(f"{call} returned {_short(got)} ({_type_name(got)}); expected a number")
     if math.isnan(number):
         raise GradingFailure(f"{call} returned NaN; expected {_short(float(expected))}")
     if math.isinf(expected) or math.isinf(number):
@@ -144,42 +184,48 @@ def check_close(got: Any, expected: float, *, call: str, rel: float = REL_CLOSED
         )
 
 
-def check_equal(got: Any, expected: Any, *, call: str, numpy_ok: bool = False) -> None:
-    """Require exact equality, and the type the notebook asks for.
+def check_equal(got: Any, expected: Any, *, call: str) -> None:
+    """Require exact equality, and the kind of value the notebook asks for (:data:`TYPE_POLICY`).
 
-    An ``int`` answer must be a Python ``int`` (``2995.0`` fails, with a hint
-    that says why) and a ``bool`` answer a Python ``bool``; with
-    ``numpy_ok`` (where the notebook allows NumPy values, e.g. in a
-    DataFrame column) NumPy integers and ``np.bool_`` pass too.
+    An integer answer passes as a Python ``int`` or a NumPy integer, never as
+    a float (``2995.0``) or a bool; a bool answer as a Python ``bool`` or
+    ``np.bool_``. The right value in the wrong kind raises
+    :class:`WrongType`, with a hint that says why. Tuples must be tuples and
+    lists lists, compared item by item under the same rules.
     """
-    if isinstance(expected, (bool, np.bool_)):
-        allowed = (bool, np.bool_) if numpy_ok else (bool,)
-        if isinstance(got, allowed) and bool(got) == bool(expected):
+    if _is_bool(expected):
+        if _is_bool(got) and bool(got) == bool(expected):
             return
-        if isinstance(got, (bool, np.bool_)) and bool(got) == bool(expected):
-            raise WrongType(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
-                            f"bool: expected {_short(bool(expected))} (wrap the result in bool(...))")
+        if _zero_d(got) and got.dtype.kind == "b" and bool(got.reshape(-1)[0]) == bool(expected):
+            raise _wrong_kind(got, call, "a bool, not an array", _short(bool(expected)), "return bool(...)")
+        if _is_real(got) and got == int(bool(expected)):
+            raise _wrong_kind(got, call, "a bool", _short(bool(expected)), "True or False, not a number")
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(bool(expected))}")
-    if isinstance(expected, (int, np.integer)):
-        allowed = (int, np.integer) if numpy_ok else (int,)
-        if isinstance(got, allowed) and not isinstance(got, (bool, np.bool_)) and int(got) == int(expected):
+    if _is_integer(expected):
+        if _is_integer(got) and int(got) == int(expected):
             return
-        number = _as_number(got)
-        if number is not None and math.isfinite(number) and number == int(expected):
-            raise WrongType(f"{call} returned {_short(got)} ({_type_name(got)}); the notebook asks for a Python "
-                            f"int: expected {int(expected)!r} (return int(...), not a float or a NumPy number)")
+        if _zero_d(got) and got.dtype.kind in "iuf" and float(got.reshape(-1)[0]) == int(expected):
+            raise _wrong_kind(got, call, "an integer, not an array", repr(int(expected)), "return int(...)")
+        if _is_real(got) and math.isfinite(float(got)) and float(got) == int(expected):
+            raise _wrong_kind(got, call, "an integer (a count), not a float", repr(int(expected)),
+                              "return int(...)")
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(int(expected))}")
+    if isinstance(expected, (tuple, list)):
+        if type(got) is type(expected) and len(got) == len(expected):
+            for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+                check_equal(g, e, call=f"{call}[{i}]")
+            return
+        raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(expected)}")
     if isinstance(expected, str):
         ok = isinstance(got, str) and got == expected
     elif expected is None:
         ok = got is None
-    elif isinstance(expected, tuple):
-        if isinstance(got, tuple) and len(got) == len(expected):
-            for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-                check_equal(g, e, call=f"{call}[{i}]", numpy_ok=numpy_ok)
-            return
+    elif isinstance(got, np.ndarray):
         ok = False
     else:
-        ok = got == expected
+        try:
+            ok = bool(got == expected)
+        except (TypeError, ValueError):
+            ok = False
     if not ok:
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(expected)}")

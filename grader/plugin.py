@@ -31,7 +31,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from grader.outcomes import ForbiddenAccess, StudentCallFailed
 from grader.sandbox.parent import Limits, Sandbox, StudentError
+
+__all__ = ["ForbiddenAccess", "StudentCallFailed", "StudentProxy", "Submission"]
 
 # Hints come from the first failing input in Hypothesis's derandomised order,
 # which starts from the simplest inputs (empty-ish lists, small integers).
@@ -65,10 +68,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("OPSGRADE_HYPOTHESIS_PROFILE", "grading"))
 
 PROTECTED_ROOTS = ("opsmath", "grader")
-
-
-class ForbiddenAccess(AssertionError):
-    """The submission tried to use the reference library or the grader."""
 
 
 def protected_paths() -> list[str]:
@@ -172,10 +171,6 @@ class Submission:
         if reason:
             raise ForbiddenAccess(reason)
         return value
-
-
-class StudentCallFailed(AssertionError):
-    """A call into student code raised, timed out or crashed (message is shown)."""
 
 
 class StudentProxy:

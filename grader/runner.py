@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from grader.checks import GraderError, GradingFailure
+from grader.outcomes import ForbiddenAccess, StudentCallFailed
 from grader.results import RESULTS_SCHEMA_VERSION, question_points, write_results, zero_results_for
 from grader.suites import SUITES_DIR, assignments, suite_path
 
@@ -39,8 +40,6 @@ def _message(excinfo: Any) -> str:
     exc = excinfo.value
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    from grader.plugin import ForbiddenAccess, StudentCallFailed
-
     if _is_grader_error(excinfo):
         return f"internal grading error, not your answer: the course staff will look at it ({str(exc)[:300]})"
     if isinstance(exc, (GradingFailure, StudentCallFailed, ForbiddenAccess)):
@@ -314,6 +313,16 @@ def _cell_label(cell: dict[str, Any], questions: list[str]) -> str:
     return label
 
 
+def _failure_note(cell: dict[str, Any], failure: dict[str, Any], questions: list[str]) -> str:
+    """One failed statement, found by its cell's first line and, when it is not that line, its own line."""
+    where = _cell_label(cell, questions)
+    text = str(failure.get("text", "")).strip()
+    if failure.get("line") and text and text != str(cell.get("first_line", "")).strip():
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        where += f', line {failure["line"]} "{shown}",'
+    return f"{where} raised: {failure['error']}"
+
+
 def _submission_notes(collector: Collector) -> list[str]:
     info = _LAST_SUBMISSION.pop("info", None)
     if not info:
@@ -322,19 +331,20 @@ def _submission_notes(collector: Collector) -> list[str]:
     notes = []
     if info.get("error"):
         notes.append(f"The notebook could not be graded: {info['error']}")
-    cells = info.get("cells", [])
-    for k, cell in enumerate(cells):
-        if "TRACK is not set" in cell["error"] or "TRACK must be one of" in cell["error"]:
-            # the track cell stopped early: later NameErrors are its consequence, not separate mistakes
-            later = [c for c in cells[k + 1:] if c["error"].startswith("NameError")]
-            notes.append(f"{_cell_label(cell, questions)} raised: {cell['error']}")
+    failures = [(cell, failure) for cell in info.get("cells", []) for failure in cell.get("failures") or
+                [{"line": 0, "text": "", "error": cell["error"]}]]
+    for k, (cell, failure) in enumerate(failures):
+        if "TRACK is not set" in failure["error"] or "TRACK must be one of" in failure["error"]:
+            # the track statement failed: later NameErrors are its consequence, not separate mistakes
+            later = [f for f in failures[k + 1:] if f[1]["error"].startswith("NameError")]
+            notes.append(_failure_note(cell, failure, questions))
             if later:
-                notes.append(f"{len(later)} later cell(s) raised NameError because that cell stopped before "
-                             "defining its names; set TRACK first.")
-            cells = cells[:k] + [c for c in cells[k + 1:] if c not in later]
+                notes.append(f"{len(later)} later statement(s) raised NameError because the TRACK line failed "
+                             "before defining its names; set TRACK first.")
+            failures = failures[:k] + [f for f in failures[k + 1:] if f not in later]
             break
-    for cell in cells:
-        notes.append(f"{_cell_label(cell, questions)} raised: {cell['error']}")
+    for cell, failure in failures:
+        notes.append(_failure_note(cell, failure, questions))
     for name, origin in info.get("copied", {}).items():
         notes.append(f"{name} copies the reference implementation ({origin}); its tests score zero.")
     for v in info.get("violations", []):
@@ -367,9 +377,16 @@ def record_submission(sub: Any) -> None:
         for name, index in getattr(sub, "defined_in", {}).items():
             defines.setdefault(index, []).append(name)
         sources = list(getattr(sub, "cells", []))
-        cells = [{"index": c.index, "error": c.error, "defines": sorted(defines.get(c.index, [])),
-                  "first_line": _first_line(sources[c.index]) if c.index < len(sources) else ""}
-                 for c in sub.sandbox.cell_results if not c.ok]
+        cells = []
+        for c in sub.sandbox.cell_results:
+            if c.ok:
+                continue
+            lines = sources[c.index].splitlines() if c.index < len(sources) else []
+            cells.append({"index": c.index, "error": c.error, "defines": sorted(defines.get(c.index, [])),
+                          "first_line": _first_line(sources[c.index]) if c.index < len(sources) else "",
+                          "failures": [{"line": f.line, "error": f.error,
+                                        "text": lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""}
+                                       for f in c.failures]})
     public: dict[str, Any] = {}
     if PUBLIC_CHECKS and sub.sandbox is not None and sub.error is None:
         public = _run_public_checks(sub.sandbox, PUBLIC_CHECKS)

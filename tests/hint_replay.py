@@ -33,6 +33,15 @@ def _with_model(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` applied to each element when its first argument is an array (the notebook allows one)."""
+    def call(first, *rest):
+        if isinstance(first, np.ndarray):
+            return np.array([fn(float(x), *rest) for x in first.tolist()])
+        return fn(first, *rest)
+    return call
+
+
 def _contract_diff(a, b):
     from grader.suites.test_ensemble_lockdown import _expected_diff
 
@@ -49,23 +58,27 @@ REFERENCE: dict[str, dict[str, Callable[..., Any]]] = {
     "platform_roi": {"manual_toil": _toil(opsmath.manual_toil), "platform_toil": _toil(opsmath.platform_toil),
                      "break_even_models": _with_model(opsmath.break_even_models),
                      "team_capacity_models": _with_model(opsmath.team_capacity_models)},
-    "canary_duration": {"canary_sample_size": opsmath.canary_sample_size, "canary_duration": opsmath.canary_duration,
+    "canary_duration": {"canary_sample_size": opsmath.canary_sample_size,
+                        "canary_duration": _elementwise(opsmath.canary_duration),
                         "min_traffic_fraction": opsmath.min_traffic_fraction,
                         "canary_sample_size_with_failures": opsmath.canary_sample_size_with_failures,
-                        "wald_expected_n": lambda *a: opsmath.SPRT(*a).expected_sample_size()},
+                        "wald_expected_n": lambda *a: opsmath.SPRT(*a).expected_sample_size(),
+                        "shadow_share": opsmath.shadow_share},
     "ensemble_lockdown": {"schema_fingerprint": opsmath.schema_fingerprint,
                           "is_compatible": lambda a, b: opsmath.check_compatibility(a, b).compatible,
                           "contract_diff": _contract_diff, "psi_from_samples": opsmath.psi_from_samples,
                           "feature_skew": opsmath.feature_skew},
     "slice_deployment": {"slice_metrics": opsmath.slice_metrics, "aggregate_accuracy": opsmath.aggregate_accuracy,
                          "worst_slice": opsmath.worst_slice,
-                         "rollout_gate": lambda *a, **k: opsmath.rollout_gate(*a, **k).approved},
+                         "rollout_gate": lambda *a, **k: opsmath.rollout_gate(*a, **k).approved,
+                         "fits_with_shadow": lambda p, b, m: opsmath.fits_in_memory(opsmath.model_bytes(p, b), m,
+                                                                                     copies=2)},
 }
 
 _SHAPES = (
     re.compile(r"^(?P<call>\w+\(.*?\)) raised (?P<error>Student\w+: .*)$", re.S),
     re.compile(r"^(?P<call>.+?): element (?P<index>\d+) is (?P<got>.+); expected (?P<expected>.+)$", re.S),
-    re.compile(r"^(?P<call>.+?) returned (?P<got>.+?) \([\w.]+\); the notebook asks for a Python \w+: "
+    re.compile(r"^(?P<call>.+?) returned (?P<got>.+?) \([\w. ]+\); the notebook asks for [^:]+: "
                r"expected (?P<expected>\S+) \(.*$", re.S),
     re.compile(r"^(?P<call>.+?) returned (?P<got>.+); expected (?P<expected>.+?)"
                r"(?: \(relative tolerance [^)]*\))?$", re.S),

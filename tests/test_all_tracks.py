@@ -26,50 +26,29 @@ import pytest
 
 import opsmath
 from grader.build import source_assignments
-from grader.carry import CarryForward
 
 NAMES = source_assignments()
 TRACK_KEYS = sorted(opsmath.TRACKS)
-CHECKERS = ("check_close", "check_equal", "_check_fraction")
-
-
-class _Answer:
-    """What the stand-in submission hands a test instead of the student's value."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-class _StandIn:
-    """A submission whose variables are :class:`_Answer` markers."""
-
-    error = None
-
-    def get(self, name: str) -> _Answer:
-        return _Answer(name)
-
-    def require_ok(self) -> None:
-        return None
 
 
 def _track_tests(module: Any) -> Iterator[tuple[str, Any]]:
-    """(name, function) of each test that takes ``track`` and reads a notebook variable."""
+    """(name, function) of each test that takes ``track`` and grades a notebook variable."""
     for name, fn in inspect.getmembers(module, inspect.isfunction):
         if not name.startswith("test_") or fn.__module__ != module.__name__:
             continue
         params = inspect.signature(fn).parameters
-        if "track" in params and "submission" in params and "submission.get(" in inspect.getsource(fn):
+        if "track" in params and "submission" in params and "compare_answer(" in inspect.getsource(fn):
             yield name, fn
 
 
 def _variables_read(fn: Any) -> set[str]:
-    """Names passed to ``submission.get("...")`` in the test's source."""
+    """Names graded by ``compare_answer(submission, "...", ...)`` in the test's source."""
     tree = ast.parse(inspect.getsource(fn).lstrip())
     return {
-        node.args[0].value
+        node.args[1].value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "compare_answer"
+        and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
     }
 
 
@@ -88,32 +67,23 @@ def expected_track_answers(assignment: str) -> dict[str, dict[str, Any]]:
     answers: dict[str, dict[str, Any]] = {}
     recorded: dict[str, Any] = {}
 
-    def record(got: Any, expected: Any, *args: Any, **kwargs: Any) -> None:
-        assert isinstance(got, _Answer), "a track test compared something other than a notebook variable"
-        recorded[got.name] = expected
+    def record(submission: Any, name: str, expected: Any, **kwargs: Any) -> None:
+        recorded[name] = expected
 
-    saved = {name: getattr(module, name) for name in CHECKERS if hasattr(module, name)}
+    saved = module.compare_answer
     try:
-        for name in saved:
-            setattr(module, name, record)
+        module.compare_answer = record
         for test_name, fn in _track_tests(module):
             wanted = _variables_read(fn)
             for key in TRACK_KEYS:
                 recorded.clear()
-                kwargs = {"submission": _StandIn(), "track": opsmath.TRACKS[key]}
-                if "student" in inspect.signature(fn).parameters:
-                    kwargs["student"] = None  # only reached when the recorded check fails, which it cannot
-                if "carry" in inspect.signature(fn).parameters:
-                    kwargs["carry"] = CarryForward(None, ())  # no upstream: carry.check is the plain check
-                fn(**kwargs)
-                # every compared value is a notebook variable the test reads (others feed error carried forward)
+                fn(submission=None, track=opsmath.TRACKS[key])
                 assert recorded, f"{test_name} on {key}: compared nothing"
-                assert set(recorded) <= wanted, f"{test_name} on {key}: recorded {sorted(recorded)}, reads {wanted}"
+                assert set(recorded) <= wanted, f"{test_name} on {key}: recorded {sorted(recorded)}, grades {wanted}"
                 for variable, value in recorded.items():
                     answers.setdefault(variable, {})[key] = value
     finally:
-        for name, checker in saved.items():
-            setattr(module, name, checker)
+        module.compare_answer = saved
     return answers
 
 

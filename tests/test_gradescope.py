@@ -148,7 +148,9 @@ def test_preload_follows_the_notebook_and_the_kits_top_level_imports(tmp_path):
     # the ensemble suite sends DataFrames to the student's functions: the child will need pandas
     assert "\nimport pandas" in (kits.parent / "suites" / "test_ensemble_lockdown.py").read_text()
     assert "pandas" in modules_for([], "ensemble_lockdown")
-    assert modules_for([], "retraining_roi") == ["numpy", "scipy.optimize"]  # not scipy.stats: 0.4 s less
+    assert modules_for([], "retraining_roi") == ["numpy"]  # not scipy.stats: 0.4 s less
+    solution = Path(__file__).resolve().parent.parent / "assignments" / "retraining_roi" / "retraining_roi.ipynb"
+    assert modules_for([solution], "retraining_roi") == ["numpy", "scipy.optimize"]  # the notebook's own import
     # retraining's kit imports matplotlib.ticker inside its plotting function only: drawn never while grading
     assert "    import matplotlib.ticker" in (kits / "retraining_roi_kit.py").read_text()
     assert "matplotlib.pyplot" not in modules_for([], "retraining_roi")

@@ -138,5 +138,6 @@ def test_failing_cells_are_named_by_first_line_and_question(built, tmp_path):
     path.write_text(json.dumps(nb))
     output = grade_notebook(name, path)["output"]
     assert 'The cell starting "ratio = 1 / 0" raised: ZeroDivisionError' in output
-    assert 'The cell starting "def psi(expected, actual):" (question psi) raised: RuntimeError' in output
+    assert ('The cell starting "def psi(expected, actual):" (question psi), line 4 "raise RuntimeError(\'x\')", '
+            'raised: RuntimeError') in output
     assert "Code cell" not in output

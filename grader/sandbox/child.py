@@ -27,6 +27,7 @@ inputs and receives outputs as JSON (:mod:`grader.sandbox.codec`).
 
 from __future__ import annotations
 
+import ast
 import builtins
 import io
 import os
@@ -55,6 +56,7 @@ for _mod in ("landlock", "pyseccomp"):  # loaded before the walls go up (pysecco
         pass
 
 from grader.sandbox.isolation import Plan, confine  # noqa: E402
+from grader.sandbox.statements import bound_names  # noqa: E402
 
 _DENIED_EVENTS = frozenset(
     {
@@ -351,6 +353,42 @@ def _anonymise(prefix: str = "grader") -> None:
             module.__spec__ = None
 
 
+def run_cell(request: dict[str, Any], namespace: dict[str, Any], progress: Any) -> list[dict[str, Any]]:
+    """Run a cell's top-level statements one by one; returns the statements that raised.
+
+    A statement that raises leaves the names it binds undefined (so what later
+    statements compute from them fails in turn, and nothing else does); the
+    cell's later statements still run. Statements listed in the request's
+    ``skip`` (they crashed or raised in an earlier run) are not run, and their
+    names are unbound in the same way. ``progress(k)`` is called before
+    statement ``k`` runs, so the parent knows which one a crash interrupted.
+    Line numbers are the cell's own.
+    """
+    filename = f"<cell {request.get('index', '?')}>"
+    try:
+        tree = ast.parse(request["source"], filename)
+    except SyntaxError as exc:
+        return [{"statement": -1, "line": exc.lineno or 1, "error": _describe(exc)}]
+    skip = set(request.get("skip") or ())
+    failures: list[dict[str, Any]] = []
+    for k, statement in enumerate(tree.body):
+        if k in skip:
+            _unbind(statement, namespace)
+            continue
+        progress(k)
+        try:
+            exec(compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec"), namespace)
+        except BaseException as exc:
+            _unbind(statement, namespace)
+            failures.append({"statement": k, "line": statement.lineno, "error": _describe(exc)})
+    return failures
+
+
+def _unbind(statement: ast.stmt, namespace: dict[str, Any]) -> None:
+    for name in bound_names(statement):
+        namespace.pop(name, None)
+
+
 def serve(conn: Any, config: dict[str, Any]) -> None:
     """Child main loop: set up the sandbox, then answer requests until EOF.
 
@@ -397,8 +435,8 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
             if op == "isolation":
                 reply["value"] = isolation
             elif op == "exec":
-                code = compile(request["source"], f"<cell {request.get('index', '?')}>", "exec")
-                exec(code, namespace)
+                reply["value"] = run_cell(request, namespace,
+                                          lambda k, rid=rid: send(dumps({"id": None, "progress": [rid, k]})))
             elif op == "call":
                 fn = namespace.get(request["name"])
                 if fn is None:

@@ -23,6 +23,7 @@ __all__ = [
     "CellResult",
     "Limits",
     "Sandbox",
+    "StatementFailure",
     "StudentCrash",
     "StudentError",
     "StudentException",
@@ -179,13 +180,53 @@ class Limits:
 
 
 @dataclass
+class StatementFailure:
+    """One top-level statement of a cell that raised, crashed or timed out."""
+
+    statement: int
+    line: int
+    error: str
+
+
+@dataclass
 class CellResult:
-    """What happened to one code cell."""
+    """What happened to one code cell: ``failures`` lists its statements that did not complete, in order.
+
+    ``error`` is the first failure's text (empty when every statement ran), ``line`` its line in the cell.
+    """
 
     index: int
     ok: bool
     error: str = ""
     seconds: float = 0.0
+    failures: list[StatementFailure] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        """Line (1-based, in the cell) of the first statement that failed; 0 when none did."""
+        return self.failures[0].line if self.failures else 0
+
+
+def _statement_failures(value: Any) -> list[StatementFailure]:
+    """The statements an ``exec`` reply says raised (the child sent it: anything malformed is its own failure)."""
+    try:
+        items = decode(value) or []
+        return [StatementFailure(int(f["statement"]), int(f["line"]), str(f["error"])[:2000]) for f in items]
+    except (ValueError, TypeError, KeyError) as exc:
+        return [StatementFailure(-1, 1, f"unreadable answer from the submission: {exc}")]
+
+
+def _statement_line(source: str, statement: Any) -> int | None:
+    """Line (in the cell) where top-level statement number ``statement`` starts, or ``None``."""
+    import ast
+
+    if not isinstance(statement, int):
+        return None
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    return body[statement].lineno if 0 <= statement < len(body) else None
 
 
 def _exit_reason(code: int | None) -> str:
@@ -241,7 +282,9 @@ class Sandbox:
         self._conn: Any = None
         self._workdir: str | None = None
         self._next_id = 0
-        self._good_cells: list[int] = []
+        self._ran_cells: list[int] = []
+        self._skipped: dict[int, set[int]] = {}  # cell -> statements that failed: not replayed, names unbound
+        self._progress: Any = None
         self._poisoned: dict[str, str] = {}
         self._violations: list[str] = []
         self.violation_sites: list[tuple[str, str]] = []
@@ -330,11 +373,21 @@ class Sandbox:
         if self.restarts > self.limits.max_restarts:
             raise BudgetExhausted(f"the submission crashed or timed out {self.restarts} times; grading stopped")
         self._spawn()
-        for index in self._good_cells:
-            try:
-                self._request({"op": "exec", "source": self.cells[index], "index": index}, self.limits.cell_seconds)
-            except StudentError:
-                pass
+        for index in self._ran_cells:
+            self._replay(index)
+
+    def _exec(self, index: int, skip: set[int]) -> dict[str, Any]:
+        """Run cell ``index`` statement by statement, leaving out (and unbinding) the statements in ``skip``."""
+        self._progress = None
+        return self._request({"op": "exec", "source": self.cells[index], "index": index, "skip": sorted(skip)},
+                             self.limits.cell_seconds)
+
+    def _replay(self, index: int) -> None:
+        """Run again, in a fresh child, the statements of cell ``index`` that worked (after a crash elsewhere)."""
+        try:
+            self._exec(index, self._skipped.get(index, set()))
+        except StudentError:
+            pass
 
     def _note_violations(self, found: Any, message: dict[str, Any]) -> None:
         if not isinstance(found, list):
@@ -380,7 +433,11 @@ class Sandbox:
                 if left <= 0 or not self._conn.poll(left):
                     self.timeouts += 1
                     raise StudentTimeout(f"no answer within {timeout:g} s (infinite loop or very slow code?)")
-                reply = clean_reply(loads(self._conn.recv_bytes(maxlength=32 * 2**20)))
+                raw = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
+                if isinstance(raw, dict) and raw.get("id") is None and "progress" in raw:
+                    self._progress = raw["progress"]  # the statement a cell is about to run (see _run_cell)
+                    continue
+                reply = clean_reply(raw)
                 if reply is not None and reply["id"] == rid:
                     self._note_violations(reply.get("violations"), message)
                     return reply
@@ -399,21 +456,40 @@ class Sandbox:
                 self.student_seconds += time.monotonic() - start
 
     def _run_cell(self, index: int, source: str) -> CellResult:
+        """Run one cell; a statement that crashes or times out is left out and the cell goes on after it."""
         start = time.monotonic()
-        try:
-            reply = self._request({"op": "exec", "source": source, "index": index}, self.limits.cell_seconds)
-        except StudentError as exc:
-            result = CellResult(index, False, f"{type(exc).__name__}: {exc}", time.monotonic() - start)
-            if not isinstance(exc, BudgetExhausted):
+        skip: set[int] = set()
+        lost: list[StatementFailure] = []  # statements that crashed or timed out
+        reply: dict[str, Any] | None = None
+        while reply is None:
+            try:
+                reply = self._exec(index, skip)
+            except StudentError as exc:
+                progress = self._progress  # sent by the child: only a [request id, statement number] pair counts
+                ok = isinstance(progress, list) and len(progress) == 2 and all(type(v) is int for v in progress)
+                rid, statement = progress if ok else (None, None)
+                line = _statement_line(source, statement) if rid == self._next_id else None
+                lost.append(StatementFailure(statement if line else -1, line or 1, f"{type(exc).__name__}: {exc}"))
+                if isinstance(exc, BudgetExhausted):
+                    break
+                if line is None:  # no statement to resume after: the cell stops here, like before a crash
+                    with contextlib.suppress(BudgetExhausted):
+                        self._restart()
+                    break
+                skip.add(statement)
                 try:
                     self._restart()
                 except BudgetExhausted:
-                    pass
-            return result
-        if reply.get("ok"):
-            self._good_cells.append(index)
-            return CellResult(index, True, "", time.monotonic() - start)
-        return CellResult(index, False, str(reply.get("error", "")), time.monotonic() - start)
+                    break
+        raised = _statement_failures(reply.get("value")) if reply is not None and reply.get("ok") else []
+        if reply is not None and not reply.get("ok"):
+            raised.append(StatementFailure(-1, 1, str(reply.get("error", ""))))
+        failures = sorted(lost + raised, key=lambda f: f.statement)
+        self._skipped[index] = {f.statement for f in failures if f.statement >= 0}
+        if reply is not None:
+            self._ran_cells.append(index)
+        error = failures[0].error if failures else ""
+        return CellResult(index, not failures, error, time.monotonic() - start, failures)
 
     # -- API for tests ---------------------------------------------------------------
     @property

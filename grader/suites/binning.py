@@ -17,7 +17,7 @@ import numpy as np
 
 import opsmath
 
-__all__ = ["Admissible", "admissible_psis", "check_psi_any", "check_psi_from_samples", "own_psi"]
+__all__ = ["Admissible", "admissible_psis", "check_psi_any", "check_psi_from_samples"]
 
 _MAX_TIED = 8
 """At most 2**8 combinations; ties beyond that keep the reference's side."""
@@ -148,15 +148,3 @@ def check_psi_from_samples(got: object, train: Sequence[float], live: Sequence[f
                            abs_: float = 1e-9) -> None:
     """Accept ``got`` when it matches any of :func:`admissible_psis`; otherwise fail against the reference."""
     check_psi_any(got, admissible_psis(train, live, bins), call=call, abs_=abs_)
-
-
-def own_psi(student: object, train: Sequence[float], live: Sequence[float], bins: int = 10) -> float:
-    """Error carried forward for psi_from_samples: the reference's bin counts through the student's own ``psi``."""
-    from grader.checks import GradingFailure
-
-    edges = opsmath.bin_edges(train, bins)
-    counts = [opsmath.bin_counts(train, edges).tolist(), opsmath.bin_counts(live, edges).tolist()]
-    value = student.psi(*counts)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise GradingFailure("psi did not return a number")
-    return float(value)

@@ -6,21 +6,18 @@ track_answer 2 (12 auto-graded points; the reflection is graded by hand).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import check_close, check_equal, describe_call
+from grader.carry import compare, compare_answer
+from grader.checks import check_equal
 from grader.studentkit.drift_detective_kit import scenario_data
-from grader.suites.binning import admissible_psis, check_psi_any, own_psi
+from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
-
-REFERENCE = SimpleNamespace(psi=opsmath.psi)
-"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
+from grader.suites.straddles import histograms_under_eps
 
 WORKED_E = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 WORKED_A = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
@@ -46,31 +43,27 @@ def histograms(draw, zeros: bool = False):
 @pytest.mark.question("psi", points=1)
 def test_psi_worked_example(student):
     """Chapter worked example (0.02931)"""
-    got = student.psi(WORKED_E, WORKED_A)
-    check_close(got, opsmath.psi(WORKED_E, WORKED_A), call=describe_call("psi", (WORKED_E, WORKED_A)))
+    compare(student, "psi", (WORKED_E, WORKED_A))
 
 
 @pytest.mark.question("psi", points=1.5)
 @given(histograms())
 def test_psi_matches_reference(student, pair):
     """Random histograms without empty bins"""
-    e, a = pair
-    check_close(student.psi(e, a), opsmath.psi(e, a), call=describe_call("psi", (e, a)), abs_=1e-12)
+    compare(student, "psi", pair, abs_=1e-12)
 
 
 @pytest.mark.question("psi", points=0.5)
 def test_psi_normalises_counts(student):
     """Counts are normalised to proportions"""
-    e, a = [30, 50, 40, 36, 24, 20], [24, 44, 36, 40, 30, 26]
-    check_close(student.psi(e, a), opsmath.psi(e, a), call=describe_call("psi", (e, a)))
+    compare(student, "psi", ([30, 50, 40, 36, 24, 20], [24, 44, 36, 40, 30, 26]))
 
 
 @pytest.mark.question("psi", points=1)
-@given(histograms(zeros=True))
+@given(st.one_of(histograms(zeros=True), histograms_under_eps()))
 def test_psi_smooths_empty_bins(student, pair):
-    """Empty bins are smoothed with eps = 1e-4"""
-    e, a = pair
-    check_close(student.psi(e, a), opsmath.psi(e, a), call=describe_call("psi", (e, a)), abs_=1e-12)
+    """Empty bins are smoothed with eps = 1e-4, and only they (a non-empty bin under eps stays as it is)"""
+    compare(student, "psi", pair, abs_=1e-12)
 
 
 # -- psi_from_samples ---------------------------------------------------------------------
@@ -79,28 +72,26 @@ def test_psi_smooths_empty_bins(student, pair):
 samples = st.lists(st.integers(-10**6, 10**6).map(lambda k: k / 1000), min_size=10, max_size=60)
 
 
-def check_from_samples(student, carry, train, live, bins: int, call: str) -> None:
-    """psi_from_samples vs every admissible value, with error carried forward from the student's psi."""
-    carry.check(lambda got, want: check_psi_any(got, want, call=call),
-                student.psi_from_samples(train, live, bins=bins), admissible_psis(train, live, bins),
-                recompute=lambda who: own_psi(who, train, live, bins), student=student, reference=REFERENCE)
+def check_from_samples(student, train, live, bins: int, call: str | None = None) -> None:
+    """psi_from_samples vs every admissible value (error carried forward from the student's psi is automatic)."""
+    compare(student, "psi_from_samples", (train, live), {"bins": bins}, expected=admissible_psis(train, live, bins),
+            check=check_psi_any, call=call)
 
 
-@pytest.mark.question("psi_from_samples", points=1.5, carry_forward=("psi",))
+@pytest.mark.question("psi_from_samples", points=1.5)
 @given(samples, samples, st.integers(1, 12))
-def test_psi_from_samples_matches_reference(student, carry, train, live, bins):
+def test_psi_from_samples_matches_reference(student, train, live, bins):
     """Quantile bins learned on the training sample (a value exactly on an edge may fall on either side)"""
-    check_from_samples(student, carry, train, live, bins, describe_call("psi_from_samples", (train, live),
-                                                                        {"bins": bins}))
+    check_from_samples(student, train, live, bins)
 
 
-@pytest.mark.question("psi_from_samples", points=1, carry_forward=("psi",))
-def test_psi_from_samples_out_of_range(student, carry):
+@pytest.mark.question("psi_from_samples", points=1)
+def test_psi_from_samples_out_of_range(student):
     """Live values outside the training range land in the end bins; constant data, tied edges and one bin"""
     rng = np.random.default_rng(7)
     train = rng.normal(0, 1, 400).tolist()
     live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)]).tolist()
-    check_from_samples(student, carry, train, live, 10,
+    check_from_samples(student, train, live, 10,
                        "rng = np.random.default_rng(7); train = rng.normal(0, 1, 400).tolist(); "
                        "live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)])"
                        ".tolist(); psi_from_samples(train, live)")
@@ -110,16 +101,18 @@ def test_psi_from_samples_out_of_range(student, carry):
         ([0.0, 1.0, 2.0, 3.0], [-5.0, 1.5, 9.0], 1),  # one bin: edges [min, max], split at the minimum
     )
     for train, live, bins in cases:
-        check_from_samples(student, carry, train, live, bins,
-                           describe_call("psi_from_samples", (train, live), {"bins": bins}))
+        check_from_samples(student, train, live, bins)
 
 
 @pytest.mark.question("psi_from_samples", points=0.5)
 def test_psi_from_samples_identical(student):
-    """Identical samples give zero"""
+    """Identical samples give zero, and the same sample shifted does not (no constant passes)"""
     x = np.linspace(-3, 3, 500).tolist()
-    check_close(student.psi_from_samples(x, x), 0.0, abs_=1e-12,
-                call="x = np.linspace(-3, 3, 500).tolist(); psi_from_samples(x, x)")
+    compare(student, "psi_from_samples", (x, x), expected=0.0, abs_=1e-12,
+            call="x = np.linspace(-3, 3, 500).tolist(); psi_from_samples(x, x)")
+    shifted = (np.linspace(-3, 3, 500) + 0.5).tolist()
+    check_from_samples(student, x, shifted, 10, "x = np.linspace(-3, 3, 500).tolist(); "
+                       "shifted = (np.linspace(-3, 3, 500) + 0.5).tolist(); psi_from_samples(x, shifted)")
 
 
 # -- drift_status -------------------------------------------------------------------------
@@ -127,37 +120,30 @@ def test_psi_from_samples_identical(student):
 def test_drift_status_bands(student):
     """Values inside each band"""
     for value in (0.0, 0.05, 0.15, 0.25, 3.0):
-        call = describe_call("drift_status", (value,))
-        check_equal(student.drift_status(value), opsmath.drift_status(value), call=call)
+        compare(student, "drift_status", (value,), check=check_equal)
 
 
 @pytest.mark.question("drift_status", points=1)
 def test_drift_status_boundaries(student):
     """Band edges: 0.1 and 0.2 are "investigate" """
     for value in (0.1, 0.2, 0.2000001, 0.0999999):
-        call = describe_call("drift_status", (value,))
-        check_equal(student.drift_status(value), opsmath.drift_status(value), call=call)
+        compare(student, "drift_status", (value,), check=check_equal)
 
 
 # -- track answer -------------------------------------------------------------------------
-@pytest.mark.question("track_answer", points=1, carry_forward=("psi",))
-def test_live_psi(submission, student, carry, track):
+@pytest.mark.question("track_answer", points=1)
+def test_live_psi(submission, track):
     """live_psi for your track"""
     data = scenario_data(track)
-    carry.check(lambda got, want: check_close(got, want, call=f"live_psi on track {track.key}"),
-                submission.get("live_psi"), opsmath.psi_from_samples(data["train"], data["live"]),
-                recompute=lambda who: own_psi(who, data["train"], data["live"]), student=student,
-                reference=REFERENCE)
+    compare_answer(submission, "live_psi", opsmath.psi_from_samples(data["train"], data["live"]), track=track)
 
 
-@pytest.mark.question("track_answer", points=1, carry_forward=("live_psi",))
-def test_live_status(submission, carry, track):
+@pytest.mark.question("track_answer", points=1)
+def test_live_status(submission, track):
     """live_status for your track"""
     data = scenario_data(track)
     expected = opsmath.drift_status(opsmath.psi_from_samples(data["train"], data["live"]))
-    carry.check(lambda got, want: check_equal(got, want, call=f"live_status on track {track.key}"),
-                submission.get("live_status"), expected,
-                recompute=lambda: opsmath.drift_status(submission.get("live_psi")))
+    compare_answer(submission, "live_status", expected, track=track, check=check_equal)
 
 
 # -- monitor_memory (hardware in the loop) ------------------------------------------------
@@ -178,23 +164,20 @@ def monitor_hardware(draw):
 def test_monitored_features_worked_example(student):
     """1 MB at 10 bins of 4-byte counters, and Tiny Pioneer's 621 bytes"""
     for args in ((1e6, 10, 4), (621.44, 10, 4)):
-        check_equal(student.max_monitored_features(*args), opsmath.max_monitored_features(*args),
-                    call=describe_call("max_monitored_features", args))
+        compare(student, "max_monitored_features", args, check=check_equal)
 
 
 @pytest.mark.question("monitor_memory", points=1)
 @given(monitor_hardware())
 def test_monitored_features_matches_reference(student, args):
     """Random budgets, bin counts and counter sizes (bytes)"""
-    check_equal(student.max_monitored_features(*args), opsmath.max_monitored_features(*args),
-                call=describe_call("max_monitored_features", args))
+    compare(student, "max_monitored_features", args, check=check_equal)
 
 
 @pytest.mark.question("monitor_memory", points=0.75)
 def test_track_monitor_budget(submission, track):
     """monitor_budget_bytes for your track, relative tolerance 1e-9"""
-    check_close(submission.get("monitor_budget_bytes"), monitor_budget(track),
-                call=f"monitor_budget_bytes on track {track.key}", rel=1e-9)
+    compare_answer(submission, "monitor_budget_bytes", monitor_budget(track), track=track, rel=1e-9)
 
 
 @pytest.mark.question("monitor_memory", points=0.75)
@@ -202,4 +185,4 @@ def test_track_max_features(submission, track):
     """max_features for your track"""
     d = track.deployment
     expected = opsmath.max_monitored_features(monitor_budget(track), d.histogram_bins, d.counter_bytes)
-    check_equal(submission.get("max_features"), expected, call=f"max_features on track {track.key}")
+    compare_answer(submission, "max_features", expected, track=track, check=check_equal)

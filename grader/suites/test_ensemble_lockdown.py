@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 
 import grader.plugin  # noqa: F401  (loads the grading Hypothesis profile before @settings below)
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call
+from grader.carry import compare, compare_answer
+from grader.checks import GradingFailure, _short, check_equal
 from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
-from grader.suites.binning import check_psi_from_samples
+from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import feature_frames
 
 DEMO = {
     "extractor": "demo_extractor",
@@ -114,14 +116,18 @@ def _expected_diff(a: dict, b: dict) -> dict:
     return expected
 
 
-def _check_diff(got, a: dict, b: dict) -> None:
-    call = describe_call("contract_diff", (a, b))
+def reference_is_compatible(trained_on: dict, serving: dict) -> bool:
+    """opsmath's compatibility verdict under the notebook's function."""
+    return opsmath.check_compatibility(trained_on, serving).compatible
+
+
+def check_diff(got, expected: dict, *, call) -> None:
+    """The contract_diff report: every key, each value as the notebook asks."""
     if not isinstance(got, dict):
         raise GradingFailure(f"{call} returned {type(got).__name__}; expected a dict with keys {list(DIFF_KEYS)}")
     absent = [k for k in DIFF_KEYS if k not in got]
     if absent:
         raise GradingFailure(f"{call} returned a dict without the key(s) {absent}")
-    expected = _expected_diff(a, b)
     for key in DIFF_KEYS:
         value = got[key]
         if isinstance(value, np.ndarray):
@@ -129,20 +135,16 @@ def _check_diff(got, a: dict, b: dict) -> None:
         check_equal(value, expected[key], call=f"{call}[{key!r}]")
 
 
-def _check_skew(got, expected: dict, call: str, samples: tuple | None = None) -> None:
-    """Keys in training order, PSI per feature; with ``samples = (train, serving, bins)`` a value exactly on a
-    quantile edge may fall on either side (see :mod:`grader.suites.binning`)."""
+def check_skew(got, expected: dict, *, call) -> None:
+    """Keys in training order, PSI per feature; an expected PSI may be every admissible value of a feature (a value
+    exactly on a quantile edge may fall on either side, see :mod:`grader.suites.binning`)."""
     if not isinstance(got, dict):
         raise GradingFailure(f"{call} returned {type(got).__name__}; expected a dict feature -> PSI")
     if list(got) != list(expected):
         raise GradingFailure(f"{call} returned the features {list(got)}; expected {list(expected)} "
                              "(shared features, in training column order)")
     for name, value in expected.items():
-        if samples is None:
-            check_close(got[name], value, call=f"{call}[{name!r}]", abs_=1e-9)
-        else:
-            train, serving, bins = samples
-            check_psi_from_samples(got[name], train[name], serving[name], bins, call=f"{call}[{name!r}]")
+        check_psi_any(got[name], value, call=f"{call}[{name!r}]", abs_=1e-9)
 
 
 # -- prediction ---------------------------------------------------------------------------
@@ -150,8 +152,7 @@ def _check_skew(got, expected: dict, call: str, samples: tuple | None = None) ->
 @pytest.mark.question("schema_fingerprint", points=0.5)
 def test_fingerprint_demo(student):
     """The demo contract of the prompt"""
-    check_equal(student.schema_fingerprint(DEMO), opsmath.schema_fingerprint(DEMO),
-                call=describe_call("schema_fingerprint", (DEMO,)))
+    compare(student, "schema_fingerprint", (DEMO,), check=check_equal)
 
 
 @pytest.mark.question("schema_fingerprint", points=0.5)
@@ -160,41 +161,34 @@ def test_fingerprint_defaults(student):
     for contract in ({"features": [["gain", "float32"]]},
                      {"features": [("pitch", "int8"), ("gain", "float32")], "version": "3.1"},
                      {"params": {}, "extractor": "", "features": [["b", "int8"], ["a", "bool"]]}):
-        check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
-                    call=describe_call("schema_fingerprint", (contract,)))
+        compare(student, "schema_fingerprint", (contract,), check=check_equal)
 
 
 @pytest.mark.question("schema_fingerprint", points=0.5)
 def test_fingerprint_track_contracts(student, track):
     """Your track's extractor contracts"""
     for version, contract in extractor_contracts(track).items():
-        check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
-                    call=f"schema_fingerprint(extractor_contracts(track)[{version!r}]) on track {track.key}")
+        compare(student, "schema_fingerprint", (contract,), check=check_equal,
+                call=f"schema_fingerprint(extractor_contracts(track)[{version!r}]) on track {track.key}")
 
 
 @pytest.mark.question("schema_fingerprint", points=1.5)
 @given(contracts())
 def test_fingerprint_matches_reference(student, contract):
     """Random contracts (key order, missing fields, feature order)"""
-    check_equal(student.schema_fingerprint(contract), opsmath.schema_fingerprint(contract),
-                call=describe_call("schema_fingerprint", (contract,)))
+    compare(student, "schema_fingerprint", (contract,), check=check_equal)
 
 
 # -- is_compatible ------------------------------------------------------------------------
-@pytest.mark.question("is_compatible", points=0.5)
-def test_is_compatible_equivalent(student):
-    """Same contract with shuffled keys is compatible"""
+@pytest.mark.question("is_compatible", points=1)
+def test_is_compatible_equivalent_and_single_changes(student):
+    """Same contract with shuffled keys is compatible; a new version, parameter, dtype or feature order is not"""
     same = {"params": {"mode": "fast", "window": 64}, "version": "0.1.0", "extractor": "demo_extractor",
             "features": [("gain", "float32"), ("pitch", "int8")]}
-    check_equal(student.is_compatible(DEMO, same), True, call=describe_call("is_compatible", (DEMO, same)))
+    compare(student, "is_compatible", (DEMO, same), expected=True, check=check_equal)
     bare = {"features": [["gain", "float32"]]}
     explicit = {"version": "", "features": [["gain", "float32"]], "params": {}, "extractor": ""}
-    check_equal(student.is_compatible(bare, explicit), True, call=describe_call("is_compatible", (bare, explicit)))
-
-
-@pytest.mark.question("is_compatible", points=0.5)
-def test_is_compatible_single_changes(student):
-    """A new version, parameter, dtype or feature order is incompatible"""
+    compare(student, "is_compatible", (bare, explicit), expected=True, check=check_equal)
     changes = (
         {**DEMO, "version": "0.2.0"},
         {**DEMO, "params": {"window": 128, "mode": "fast"}},
@@ -202,16 +196,14 @@ def test_is_compatible_single_changes(student):
         {**DEMO, "features": [["pitch", "int8"], ["gain", "float32"]]},
     )
     for serving in changes:
-        check_equal(student.is_compatible(DEMO, serving), False, call=describe_call("is_compatible", (DEMO, serving)))
+        compare(student, "is_compatible", (DEMO, serving), expected=False, check=check_equal)
 
 
 @pytest.mark.question("is_compatible", points=1)
 @given(contract_pairs())
 def test_is_compatible_matches_reference(student, pair):
     """Random contract pairs"""
-    a, b = pair
-    check_equal(student.is_compatible(a, b), opsmath.check_compatibility(a, b).compatible,
-                call=describe_call("is_compatible", (a, b)))
+    compare(student, "is_compatible", pair, reference=reference_is_compatible, check=check_equal)
 
 
 # -- contract_diff ------------------------------------------------------------------------
@@ -220,20 +212,26 @@ def test_contract_diff_track(student, track):
     """Your track's upgrade, in both directions; a field missing on one side and "" on the other"""
     c = extractor_contracts(track)
     for a, b in ((c["1.0.0"], c["2.0.0"]), (c["2.0.0"], c["1.0.0"])):
-        _check_diff(student.contract_diff(a, b), a, b)
+        compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
     # a field missing on one side and "" on the other is the same (missing values count as "")
     bare = {"features": [["gain", "float32"]], "extractor": "x"}
     for other in ({**bare, "version": ""}, {"features": [["gain", "float32"]], "extractor": "", "version": "1"}):
         for a, b in ((bare, other), (other, bare)):
-            _check_diff(student.contract_diff(a, b), a, b)
+            compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
+    # two names missing and two new ones, neither in alphabetical order; a dtype change; the extractor alone changes
+    old = {"extractor": "noise_isolator", "version": "1.0.0", "features": [
+        ["snr", "float32"], ["gain", "float32"], ["pitch", "int8"], ["band_1", "float16"], ["band_0", "float16"]]}
+    new = {"extractor": "text_detector", "version": "1.0.0", "features": [
+        ["x", "float32"], ["gain", "float64"], ["edge-density", "float32"], ["band_1", "float16"]]}
+    for a, b in ((old, new), (new, old)):
+        compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
 
 
 @pytest.mark.question("contract_diff", points=1.5)
 @given(contract_pairs())
 def test_contract_diff_matches_reference(student, pair):
     """Random contract pairs"""
-    a, b = pair
-    _check_diff(student.contract_diff(a, b), a, b)
+    compare(student, "contract_diff", pair, reference=_expected_diff, check=check_diff)
 
 
 # -- psi_from_samples ---------------------------------------------------------------------
@@ -267,8 +265,8 @@ def samples(draw):
 @given(samples(), samples(), st.integers(1, 12))
 def test_psi_from_samples_matches_reference(student, train, live, bins):
     """Quantile bins learned on the training sample, smoothed empty bins (a value on an edge: either side)"""
-    call = describe_call("psi_from_samples", (train, live), {"bins": bins})
-    check_psi_from_samples(student.psi_from_samples(train, live, bins=bins), train, live, bins, call=call)
+    compare(student, "psi_from_samples", (train, live), {"bins": bins}, expected=admissible_psis(train, live, bins),
+            check=check_psi_any)
 
 
 @pytest.mark.question("psi_from_samples", points=1)
@@ -277,21 +275,24 @@ def test_psi_from_samples_out_of_range_and_constant(student):
     rng = np.random.default_rng(12)
     train = rng.normal(0, 1, 400).tolist()
     live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)]).tolist()
-    check_close(student.psi_from_samples(train, live), opsmath.psi_from_samples(train, live),
-                call="rng = np.random.default_rng(12); train = rng.normal(0, 1, 400).tolist(); "
+    compare(student, "psi_from_samples", (train, live),
+            call="rng = np.random.default_rng(12); train = rng.normal(0, 1, 400).tolist(); "
                      "live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)])"
                      ".tolist(); psi_from_samples(train, live)")
     const, other = [2.5] * 30, [1.0] * 10 + [2.5] * 10 + [4.0] * 10
-    check_close(student.psi_from_samples(const, other), opsmath.psi_from_samples(const, other),
-                call=describe_call("psi_from_samples", (const, other)))
+    compare(student, "psi_from_samples", (const, other))
 
 
 @pytest.mark.question("psi_from_samples", points=0.5)
 def test_psi_from_samples_identical(student):
-    """Identical samples give zero"""
+    """Identical samples give zero, and the same sample shifted does not (no constant passes)"""
     x = np.linspace(-3, 3, 500).tolist()
-    check_close(student.psi_from_samples(x, x), 0.0, abs_=1e-12,
-                call="x = np.linspace(-3, 3, 500).tolist(); psi_from_samples(x, x)")
+    compare(student, "psi_from_samples", (x, x), expected=0.0, abs_=1e-12,
+            call="x = np.linspace(-3, 3, 500).tolist(); psi_from_samples(x, x)")
+    shifted = (np.linspace(-3, 3, 500) + 0.5).tolist()
+    compare(student, "psi_from_samples", (x, shifted), expected=admissible_psis(x, shifted, 10), check=check_psi_any,
+            call="x = np.linspace(-3, 3, 500).tolist(); shifted = (np.linspace(-3, 3, 500) + 0.5).tolist(); "
+                 "psi_from_samples(x, shifted)")
 
 
 # -- feature_skew -------------------------------------------------------------------------
@@ -313,12 +314,17 @@ def table_pairs(draw):
 
 @pytest.mark.question("feature_skew", points=1)
 @settings(max_examples=15)  # PSI itself is covered by the psi_from_samples property; this checks keys and order
-@given(table_pairs(), st.integers(2, 10))
-def test_feature_skew_matches_reference(student, pair, bins):
-    """Random tables: shared features only, training order, PSI per feature"""
-    train, serving = pair
-    _check_skew(student.feature_skew(train, serving, bins=bins), opsmath.feature_skew(train, serving, bins=bins),
-                call=describe_call("feature_skew", (train, serving), {"bins": bins}), samples=(train, serving, bins))
+@given(table_pairs(), st.integers(2, 10), st.booleans())
+def test_feature_skew_matches_reference(student, pair, bins, frames):
+    """Random tables (dicts of columns or DataFrames): shared features only, training order, PSI per feature"""
+    train, serving = feature_frames(*pair) if frames else pair
+    call = None
+    if frames:
+        columns = [{str(c): table[c].tolist() for c in table.columns} for table in (train, serving)]
+        call = f"feature_skew(pd.DataFrame({_short(columns[0])}), pd.DataFrame({_short(columns[1])}), bins={bins})"
+    expected = {name: admissible_psis(train[name], serving[name], bins)
+                for name in opsmath.feature_skew(train, serving, bins=bins)}
+    compare(student, "feature_skew", (train, serving), {"bins": bins}, expected=expected, check=check_skew, call=call)
 
 
 @pytest.mark.question("feature_skew", points=0.5)
@@ -327,8 +333,8 @@ def test_feature_skew_dataframes(student):
     rng = np.random.default_rng(3)
     train = pd.DataFrame({"b": rng.normal(0, 1, 200), "a": rng.normal(5, 2, 200), "c": rng.uniform(0, 1, 200)})
     serving = pd.DataFrame({"c": rng.uniform(0.3, 1.3, 150), "a": rng.normal(5, 2, 150), "z": np.zeros(150)})
-    _check_skew(student.feature_skew(train, serving), opsmath.feature_skew(train, serving),
-                call='rng = np.random.default_rng(3); train = pd.DataFrame({"b": rng.normal(0, 1, 200), '
+    compare(student, "feature_skew", (train, serving), check=check_skew,
+            call='rng = np.random.default_rng(3); train = pd.DataFrame({"b": rng.normal(0, 1, 200), '
                      '"a": rng.normal(5, 2, 200), "c": rng.uniform(0, 1, 200)}); serving = pd.DataFrame({"c": '
                      'rng.uniform(0.3, 1.3, 150), "a": rng.normal(5, 2, 150), "z": np.zeros(150)}); '
                      'feature_skew(train, serving)')
@@ -338,8 +344,8 @@ def test_feature_skew_dataframes(student):
 def test_feature_skew_track(student, track):
     """Your track: 1.0.0 snapshot vs 2.0.0 serving"""
     train, serving = feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0")
-    _check_skew(student.feature_skew(train, serving), opsmath.feature_skew(train, serving),
-                call=f"feature_skew(feature_table(track, 'train', '1.0.0'), feature_table(track, 'serving', '2.0.0')) "
+    compare(student, "feature_skew", (train, serving), check=check_skew,
+            call=f"feature_skew(feature_table(track, 'train', '1.0.0'), feature_table(track, 'serving', '2.0.0')) "
                      f"on track {track.key}")
 
 
@@ -348,7 +354,7 @@ def test_feature_skew_track(student, track):
 def test_fingerprint_v1(submission, track):
     """fingerprint_v1 for your track"""
     expected = opsmath.schema_fingerprint(extractor_contracts(track)["1.0.0"])
-    check_equal(submission.get("fingerprint_v1"), expected, call=f"fingerprint_v1 on track {track.key}")
+    compare_answer(submission, "fingerprint_v1", expected, track=track, check=check_equal)
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -359,17 +365,20 @@ def test_compatible_after_upgrade(submission):
         c = extractor_contracts(opsmath.TRACKS[key])
         answers.add(opsmath.check_compatibility(c["1.0.0"], c["2.0.0"]).compatible)
     assert len(answers) == 1, "compatible_after_upgrade became track-specific: grade it with the track fixture"
-    check_equal(submission.get("compatible_after_upgrade"), answers.pop(), call="compatible_after_upgrade")
+    compare_answer(submission, "compatible_after_upgrade", answers.pop(), track=None, check=check_equal,
+                   call="compatible_after_upgrade")
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_skewed(submission, track):
     """skewed for your track (PSI > 0.2, worst first)"""
     skew = opsmath.feature_skew(feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0"))
-    got = submission.get("skewed")
-    if isinstance(got, (tuple, np.ndarray)):
-        got = list(got)
-    check_equal(got, opsmath.skewed_features(skew), call=f"skewed on track {track.key}")
+    compare_answer(submission, "skewed", opsmath.skewed_features(skew), track=track, check=check_names)
+
+
+def check_names(got, expected: list, *, call) -> None:
+    """A list of feature names (a tuple or an array of them is the same answer)."""
+    check_equal(list(got) if isinstance(got, (tuple, np.ndarray)) else got, expected, call=call)
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -378,7 +387,7 @@ def test_accuracy_drop(submission, track):
     trace = ensemble_trace(track)
     expected = trace["1.0.0"]["frozen"] - trace["2.0.0"]["frozen"]
     assert math.isfinite(expected)
-    check_close(submission.get("accuracy_drop"), expected, call=f"accuracy_drop on track {track.key}")
+    compare_answer(submission, "accuracy_drop", expected, track=track)
 
 
 # -- precision_skew (hardware in the loop) ------------------------------------------------
@@ -400,20 +409,17 @@ def quantization_inputs(draw):
 def test_quantization_worked_example(student):
     """INT8 and FP16 over [-4, 4]; INT8 over [0, 255]"""
     for args in ((-4.0, 4.0, "int8"), (-4.0, 4.0, "fp16"), (0.0, 255.0, "int8")):
-        check_close(student.quantization_error(*args), opsmath.quantization_error(*args),
-                    call=describe_call("quantization_error", args))
+        compare(student, "quantization_error", args)
 
 
 @pytest.mark.question("precision_skew", points=1)
 @given(quantization_inputs())
 def test_quantization_matches_reference(student, args):
     """Random ranges at 2-16 bit integer, FP16 and FP32 precision"""
-    check_close(student.quantization_error(*args), opsmath.quantization_error(*args),
-                call=describe_call("quantization_error", args))
+    compare(student, "quantization_error", args)
 
 
 @pytest.mark.question("precision_skew", points=1.5)
 def test_track_precision_skew(submission, track):
     """precision_skew for your track"""
-    check_close(submission.get("precision_skew"), precision_skew_reference(track),
-                call=f"precision_skew on track {track.key}")
+    compare_answer(submission, "precision_skew", precision_skew_reference(track), track=track)

@@ -12,7 +12,6 @@ same numbers.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opsmath
-from grader.checks import GradingFailure, check_close, check_equal, describe_call, self_check, self_check_close
+from grader.carry import compare, compare_answer
+from grader.checks import GradingFailure, check_close, check_equal, self_check, self_check_close
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
@@ -88,88 +88,18 @@ def platform_decisions(draw):
     return capex, hourly, heterogeneity
 
 
-# -- error carried forward: the expected values recomputed through the student's own toil functions ---------
-def _numbers(value: Any, size: int, what: str) -> np.ndarray:
-    """The student's toil array as floats, or a GradingFailure."""
-    if isinstance(value, list):
-        value = np.asarray(value, dtype=object)
-    if not isinstance(value, np.ndarray) or value.shape != (size,) or value.dtype.kind not in "iuf":
-        raise GradingFailure(f"{what} did not return {size} numbers")
-    return value.astype(float)
+def reference_manual_toil(n, heterogeneity=1.0, **coefficients):
+    """opsmath.manual_toil under the notebook's signature (flat keyword arguments)."""
+    return opsmath.manual_toil(n, _model(heterogeneity=heterogeneity, **coefficients))
 
 
-REFERENCE = SimpleNamespace(
-    manual_toil=lambda n, heterogeneity=1.0, **kw: opsmath.manual_toil(n, _model(heterogeneity=heterogeneity, **kw)),
-    platform_toil=lambda n, **kw: opsmath.platform_toil(n, _model(**kw)),
-)
-"""The reference under the students' function names: error carried forward recomputes through it too (self-check)."""
+def reference_platform_toil(n, **coefficients):
+    """opsmath.platform_toil under the notebook's signature (flat keyword arguments)."""
+    return opsmath.platform_toil(n, _model(**coefficients))
 
 
-def own_break_even(student, capex: float, hourly: float, h: float) -> int | None:
-    """N* by the notebook's rule (smallest N in 1..1,000,000 with manual ≥ platform cost), with the student's toils.
-
-    N = 1..1,000 are all evaluated; beyond, the toils are evaluated on about 2,000 log-spaced fleet sizes and then at
-    every N between the last one below break-even and the first one at or above it (a crossing narrower than 0.7 %
-    of N would be missed: then no error is carried forward, nothing is taken away). Sending a million values
-    through the sandbox for every example cost seconds.
-    """
-    def first_hit(n: np.ndarray) -> int | None:
-        manual = _numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil")
-        platform = _numbers(student.platform_toil(n), n.size, "platform_toil")
-        hits = np.flatnonzero(hourly * manual >= capex + hourly * platform)
-        return int(hits[0]) if hits.size else None
-
-    small = np.arange(1, 1_001)
-    i = first_hit(small)
-    if i is not None:
-        return int(small[i])
-    coarse = np.unique(np.geomspace(1_000, 1_000_000, 2_000).astype(np.int64))
-    i = first_hit(coarse)
-    if i is None:
-        return None
-    fine = np.arange(coarse[i - 1] + 1 if i else 1_001, coarse[i] + 1)
-    j = first_hit(fine)
-    return None if j is None else int(fine[j])
-
-
-def check_break_even(student, carry, capex: float, hourly: float, expected: int | None,
-                     heterogeneity: float | None = None) -> None:
-    """The student's ``break_even_models`` against ``expected``, with error carried forward from their toils.
-
-    ``heterogeneity=None`` calls the function with its default (1.0), as the notebook's examples do.
-    """
-    kwargs = {} if heterogeneity is None else {"heterogeneity": heterogeneity}
-    h = 1.0 if heterogeneity is None else heterogeneity
-    call = describe_call("break_even_models", (capex, hourly), kwargs)
-    carry.check(lambda got, want: check_equal(got, want, call=call),
-                student.break_even_models(capex, hourly, **kwargs), expected,
-                recompute=lambda who: own_break_even(who, capex, hourly, h), student=student, reference=REFERENCE)
-
-
-def own_capacity(student, capacity: float, h: float) -> int:
-    """Models that fit by the notebook's rule (count upwards until the next one no longer fits), student's toil."""
-    hi = 1
-    while hi <= 2**17:  # 131,072 models: far beyond any tested capacity (at most 100,000 h, 20 h per model)
-        n = np.arange(1, hi + 1)
-        over = np.flatnonzero(_numbers(student.manual_toil(n, heterogeneity=h), n.size, "manual_toil") > capacity)
-        if over.size:
-            return int(over[0])
-        hi *= 16
-    raise GradingFailure("manual_toil never exceeds the capacity")
-
-
-def own_roi(student, fleet: float, capex: float, hourly: float, h: float) -> float:
-    """ROI at today's fleet with the student's toils."""
-    manual = student.manual_toil(fleet, heterogeneity=h)
-    platform = student.platform_toil(fleet)
-    for value, what in ((manual, "manual_toil"), (platform, "platform_toil")):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating,
-                                                                         np.ndarray)):
-            raise GradingFailure(f"{what} did not return a number")
-    return float(hourly * manual - (capex + hourly * platform))
-
-
-def _compare_toil(got: Any, expected: Any, call: str) -> None:
+def check_toil(got: Any, expected: Any, *, call: str) -> None:
+    """A toil: a number for a number, an array for an array."""
     if np.ndim(expected) == 0:
         check_close(got, float(expected), call=call, abs_=1e-9)
     else:
@@ -184,23 +114,22 @@ def test_manual_toil_lab_model(student):
     for n in (80, 50):
         by_hand = 20 * n + n * math.log2(n) + 0.5 * n * n
         self_check_close(by_hand, opsmath.manual_toil(n), f"manual_toil({n}) by hand vs opsmath")
-        check_close(student.manual_toil(n), by_hand, call=describe_call("manual_toil", (n,)))
+        compare(student, "manual_toil", (n,), expected=by_hand)
 
 
 @pytest.mark.question("manual_toil", points=0.5)
 def test_manual_toil_vectorised(student):
     """Arrays in, arrays out; N = 0 gives 0"""
     n = np.array([0, 1, 2, 10, 64, 500])
-    check_array_close(student.manual_toil(n), opsmath.manual_toil(n),
-                      call="manual_toil(np.array([0, 1, 2, 10, 64, 500]))")
+    compare(student, "manual_toil", (n,), reference=reference_manual_toil, check=check_array_close,
+            call="manual_toil(np.array([0, 1, 2, 10, 64, 500]))")
 
 
 @pytest.mark.question("manual_toil", points=1.5)
 @given(fleets(), manual_params())
 def test_manual_toil_matches_reference(student, n, params):
     """Random fleets and coefficients (heterogeneity scales only the N² term)"""
-    call = describe_call("manual_toil", (n,), params)
-    _compare_toil(student.manual_toil(n, **params), opsmath.manual_toil(n, _model(**params)), call)
+    compare(student, "manual_toil", (n,), params, reference=reference_manual_toil, check=check_toil)
 
 
 # -- platform_toil ------------------------------------------------------------------------
@@ -209,31 +138,37 @@ def test_platform_toil_lab_model(student):
     """Lab platform 5N + 3N log2 N at N = 80"""
     by_hand = 5 * 80 + 3 * 80 * math.log2(80)
     self_check_close(by_hand, opsmath.platform_toil(80), "platform_toil(80) by hand vs opsmath")
-    check_close(student.platform_toil(80), by_hand, call="platform_toil(80)")
+    compare(student, "platform_toil", (80,), expected=by_hand)
 
 
 @pytest.mark.question("platform_toil", points=0.5)
 def test_platform_toil_vectorised(student):
     """Arrays in, arrays out; N = 0 gives 0"""
     n = np.array([0, 1, 3, 64, 1000])
-    check_array_close(student.platform_toil(n), opsmath.platform_toil(n),
-                      call="platform_toil(np.array([0, 1, 3, 64, 1000]))")
+    compare(student, "platform_toil", (n,), reference=reference_platform_toil, check=check_array_close,
+            call="platform_toil(np.array([0, 1, 3, 64, 1000]))")
 
 
 @pytest.mark.question("platform_toil", points=1)
 @given(fleets(), platform_params())
 def test_platform_toil_matches_reference(student, n, params):
     """Random fleets and platform coefficients"""
-    call = describe_call("platform_toil", (n,), params)
-    _compare_toil(student.platform_toil(n, **params), opsmath.platform_toil(n, _model(**params)), call)
+    compare(student, "platform_toil", (n,), params, reference=reference_platform_toil, check=check_toil)
 
 
 # -- break_even_models --------------------------------------------------------------------
-TOILS = ("manual_toil", "platform_toil")
+def check_break_even(student, capex: float, hourly: float, expected: int | None,
+                     heterogeneity: float | None = None) -> None:
+    """The student's ``break_even_models`` against ``expected`` (error carried forward from their toils).
+
+    ``heterogeneity=None`` calls the function with its default (1.0), as the notebook's examples do.
+    """
+    kwargs = {} if heterogeneity is None else {"heterogeneity": heterogeneity}
+    compare(student, "break_even_models", (capex, hourly), kwargs, expected=expected, check=check_equal)
 
 
-@pytest.mark.question("break_even_models", points=1, carry_forward=TOILS)
-def test_break_even_lab_example(student, carry):
+@pytest.mark.question("break_even_models", points=1)
+def test_break_even_lab_example(student):
     """$500k platform at $150/h on the lab model: N* = 80; a tie counts; N* near 450,000"""
     def cost_gap(n: int) -> float:  # manual - platform, by hand
         manual = 20 * n + n * math.log2(n) + 0.5 * n * n
@@ -242,83 +177,74 @@ def test_break_even_lab_example(student, carry):
 
     self_check(cost_gap(79) < 0 <= cost_gap(80) and opsmath.break_even_models(500_000, 150) == 80,
                "N* = 80 for $500k at $150/h, by hand and in opsmath")
-    check_break_even(student, carry, 500_000, 150, 80)
+    check_break_even(student, 500_000, 150, 80)
     # a tie counts ("at least"): at N = 64 both sides are exactly $224,000 + $100·1472 h = $100·3712 h
     self_check(100 * (20 * 64 + 64 * 6 + 0.5 * 64**2) == 224_000 + 100 * (5 * 64 + 3 * 64 * 6)
                and opsmath.break_even_models(224_000, 100) == 64, "tie at N = 64 for $224k at $100/h")
-    check_break_even(student, carry, 224_000, 100, 64)
+    check_break_even(student, 224_000, 100, 64)
     # a nearly homogeneous fleet breaks even only at about 450,000 models (the search must reach 1,000,000)
     far = opsmath.break_even_models(1_000_000, 150, _model(heterogeneity=1e-4))
     self_check(far is not None and far > 400_000, "N* > 400,000 for $1M at $150/h, h = 1e-4")
-    check_break_even(student, carry, 1_000_000, 150, far, heterogeneity=1e-4)
+    check_break_even(student, 1_000_000, 150, far, heterogeneity=1e-4)
 
 
-@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
-def test_break_even_heterogeneous_fleet(student, carry):
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_heterogeneous_fleet(student):
     """A more entangled fleet (h = 2.5) breaks even sooner"""
     expected = opsmath.break_even_models(750_000, 180, _model(heterogeneity=2.5))
-    check_break_even(student, carry, 750_000, 180, expected, heterogeneity=2.5)
+    check_break_even(student, 750_000, 180, expected, heterogeneity=2.5)
 
 
-@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
-def test_break_even_without_dependencies_small_capex(student, carry):
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_without_dependencies_small_capex(student):
     """No N² term but a cheap platform ($10k): still a finite N*"""
     expected = opsmath.break_even_models(10_000, 150, _model(heterogeneity=0.0))
     self_check(expected is not None, "a finite N* for $10k at $150/h, h = 0")
-    check_break_even(student, carry, 10_000, 150, expected, heterogeneity=0.0)
+    check_break_even(student, 10_000, 150, expected, heterogeneity=0.0)
 
 
-@pytest.mark.question("break_even_models", points=0.5, carry_forward=TOILS)
-def test_break_even_never_pays_off(student, carry):
+@pytest.mark.question("break_even_models", points=0.5)
+def test_break_even_never_pays_off(student):
     """None when no N up to 1,000,000 breaks even, a number when one does"""
     # h = 0: the platform saves at most ~192 h/yr (at N = 67), worth $57.6k at $300/h < $60k capex
     self_check(opsmath.break_even_models(60_000, 300, _model(heterogeneity=0.0)) is None,
                "no N* for $60k at $300/h, h = 0")
-    check_break_even(student, carry, 60_000, 300, None, heterogeneity=0.0)
+    check_break_even(student, 60_000, 300, None, heterogeneity=0.0)
 
-    def pays_off(got, want) -> None:
+    def pays_off(got, want, *, call: str) -> None:
         if (got is None) != (want is None):
-            raise GradingFailure(f"break_even_models(60000, 300, heterogeneity=1.0) returned {got!r}; with the N² "
-                                 "term the platform does pay off, so expected a fleet size")
+            raise GradingFailure(f"{call} returned {got!r}; with the N² term the platform does pay off, so expected "
+                                 "a fleet size")
 
-    carry.check(pays_off, student.break_even_models(60_000, 300, heterogeneity=1.0),
-                opsmath.break_even_models(60_000, 300, _model(heterogeneity=1.0)),
-                recompute=lambda who: own_break_even(who, 60_000, 300, 1.0), student=student,
-                reference=REFERENCE)
+    compare(student, "break_even_models", (60_000, 300), {"heterogeneity": 1.0},
+            expected=opsmath.break_even_models(60_000, 300, _model(heterogeneity=1.0)), check=pays_off)
 
 
-@pytest.mark.question("break_even_models", points=1.5, carry_forward=TOILS)
+@pytest.mark.question("break_even_models", points=1.5)
 @given(platform_decisions())
-def test_break_even_matches_reference(student, carry, decision):
+def test_break_even_matches_reference(student, decision):
     """Random capex, hourly cost and heterogeneity"""
     capex, hourly, h = decision
     expected = opsmath.break_even_models(capex, hourly, _model(heterogeneity=h))
-    check_break_even(student, carry, capex, hourly, expected, heterogeneity=h)
+    check_break_even(student, capex, hourly, expected, heterogeneity=h)
 
 
 # -- team_capacity_models -----------------------------------------------------------------
-@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
-def test_team_capacity_lab_example(student, carry):
+@pytest.mark.question("team_capacity_models", points=0.5)
+def test_team_capacity_lab_example(student):
     """4,000 h/yr on the lab model: 67 models"""
     by_hand = 20 * 67 + 67 * math.log2(67) + 0.5 * 67**2, 20 * 68 + 68 * math.log2(68) + 0.5 * 68**2
     self_check(by_hand[0] <= 4000 < by_hand[1] and opsmath.team_capacity_models(4000) == 67,
                "67 models fit in 4,000 h, by hand and in opsmath")
-    carry.check(lambda got, want: check_equal(got, want, call="team_capacity_models(4000)"),
-                student.team_capacity_models(4000), 67, recompute=lambda who: own_capacity(who, 4000, 1.0),
-                student=student,
-                reference=REFERENCE)
+    compare(student, "team_capacity_models", (4000,), expected=67, check=check_equal)
 
 
-@pytest.mark.question("team_capacity_models", points=0.5, carry_forward=("manual_toil",))
-def test_team_capacity_edges(student, carry):
+@pytest.mark.question("team_capacity_models", points=0.5)
+def test_team_capacity_edges(student):
     """Exact fit counts (3,712 h → 64 models at h = 1) and tiny teams get 0"""
     for cap, h in ((3712.0, 1.0), (3711.5, 1.0), (10.0, 1.0), (0.0, 2.0), (20.5, 1.0)):
-        expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-        call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
-        carry.check(lambda got, want, call=call: check_equal(got, want, call=call),
-                    student.team_capacity_models(cap, heterogeneity=h), expected,
-                    recompute=lambda who, cap=cap, h=h: own_capacity(who, cap, h),
-                    student=student, reference=REFERENCE)
+        compare(student, "team_capacity_models", (cap,), {"heterogeneity": h},
+                expected=opsmath.team_capacity_models(cap, _model(heterogeneity=h)), check=check_equal)
 
 
 @st.composite
@@ -328,17 +254,13 @@ def capacities(draw):
     return cap, draw(st.floats(0, 5, allow_nan=False, allow_subnormal=False))
 
 
-@pytest.mark.question("team_capacity_models", points=1, carry_forward=("manual_toil",))
+@pytest.mark.question("team_capacity_models", points=1)
 @given(capacities())
-def test_team_capacity_matches_reference(student, carry, case):
+def test_team_capacity_matches_reference(student, case):
     """Random capacities and heterogeneity"""
     cap, h = case
-    expected = opsmath.team_capacity_models(cap, _model(heterogeneity=h))
-    call = describe_call("team_capacity_models", (cap,), {"heterogeneity": h})
-    carry.check(lambda got, want: check_equal(got, want, call=call),
-                student.team_capacity_models(cap, heterogeneity=h), expected,
-                recompute=lambda who: own_capacity(who, cap, h), student=student,
-                reference=REFERENCE)
+    compare(student, "team_capacity_models", (cap,), {"heterogeneity": h},
+            expected=opsmath.team_capacity_models(cap, _model(heterogeneity=h)), check=check_equal)
 
 
 # -- track answer -------------------------------------------------------------------------
@@ -346,38 +268,28 @@ def _track_model(track) -> opsmath.ToilModel:
     return _model(heterogeneity=track.scenario.heterogeneity)
 
 
-@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
-def test_n_star(submission, student, carry, track):
+@pytest.mark.question("track_answer", points=1)
+def test_n_star(submission, track):
     """n_star for your track"""
     s = track.scenario
     expected = opsmath.break_even_models(s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    carry.check(lambda got, want: check_equal(got, want, call=f"n_star on track {track.key}"),
-                submission.get("n_star"), expected,
-                recompute=lambda who: own_break_even(who, s.platform_capex, s.engineer_hourly_cost, s.heterogeneity),
-                student=student,
-                reference=REFERENCE)
+    compare_answer(submission, "n_star", expected, track=track, check=check_equal)
 
 
-@pytest.mark.question("track_answer", points=1, carry_forward=TOILS)
-def test_roi_now(submission, student, carry, track):
+@pytest.mark.question("track_answer", points=1)
+def test_roi_now(submission, track):
     """roi_now ($/year at today's fleet) for your track"""
     s = track.scenario
     expected = opsmath.platform_roi(s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost, _track_model(track))
-    carry.check(lambda got, want: check_close(got, want, call=f"roi_now on track {track.key}"),
-                submission.get("roi_now"), expected,
-                recompute=lambda who: own_roi(who, s.models_in_fleet, s.platform_capex, s.engineer_hourly_cost,
-                                              s.heterogeneity), student=student, reference=REFERENCE)
+    compare_answer(submission, "roi_now", expected, track=track)
 
 
-@pytest.mark.question("track_answer", points=1, carry_forward=("manual_toil",))
-def test_max_manual_models(submission, student, carry, track):
+@pytest.mark.question("track_answer", points=1)
+def test_max_manual_models(submission, track):
     """max_manual_models for your track"""
     s = track.scenario
     expected = opsmath.team_capacity_models(s.team_capacity_hours, _track_model(track))
-    carry.check(lambda got, want: check_equal(got, want, call=f"max_manual_models on track {track.key}"),
-                submission.get("max_manual_models"), expected,
-                recompute=lambda who: own_capacity(who, s.team_capacity_hours, s.heterogeneity), student=student,
-                reference=REFERENCE)
+    compare_answer(submission, "max_manual_models", expected, track=track, check=check_equal)
 
 
 # -- fleet_update (hardware in the loop) --------------------------------------------------
@@ -403,26 +315,23 @@ def fleet_hardware(draw):
 def test_fleet_update_worked_example(student):
     """1 GB to 1,000 devices over 1 Gb/s; YOLOv8-nano to 500,000 vehicles over 10 Gb/s"""
     for args in ((1e9, 1000, 1e9), (3.2e6, 500_000, 10e9)):
-        check_close(student.fleet_update_hours(*args), _fleet_hours(*args),
-                    call=describe_call("fleet_update_hours", args))
+        compare(student, "fleet_update_hours", args, reference=_fleet_hours)
 
 
 @pytest.mark.question("fleet_update", points=1)
 @given(fleet_hardware())
 def test_fleet_update_matches_reference(student, args):
     """Random update sizes, fleets and link speeds (bits per second)"""
-    check_close(student.fleet_update_hours(*args), _fleet_hours(*args), call=describe_call("fleet_update_hours", args))
+    compare(student, "fleet_update_hours", args, reference=_fleet_hours)
 
 
 @pytest.mark.question("fleet_update", points=0.75)
 def test_track_update_terabytes(submission, track):
     """update_terabytes for your track"""
-    check_close(submission.get("update_terabytes"), fleet_update_reference(track)[0],
-                call=f"update_terabytes on track {track.key}")
+    compare_answer(submission, "update_terabytes", fleet_update_reference(track)[0], track=track)
 
 
 @pytest.mark.question("fleet_update", points=0.75)
 def test_track_update_hours(submission, track):
     """update_hours for your track"""
-    check_close(submission.get("update_hours"), fleet_update_reference(track)[1],
-                call=f"update_hours on track {track.key}")
+    compare_answer(submission, "update_hours", fleet_update_reference(track)[1], track=track)

@@ -16,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opsmath
+from grader.carry import compare, compare_answer
 from grader.checks import GradingFailure, _short, check_close, check_equal
 from grader.studentkit.slice_deployment_kit import chapter_example, shadow_traffic
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.straddles import two_copies_edge
 
 SLICE_NAMES = ("day", "night", "snow", "rain", "tablet", "fan_noise")
 TRACK_KEYS = ("cloud_titan", "edge_guardian", "mobile_nomad", "tiny_pioneer")
@@ -120,7 +122,7 @@ def check_table(got, expected: pd.DataFrame, *, call, columns=("n", "accuracy", 
 
 def _check_cell(col: str, value, ref, where: str) -> None:
     if col == "n":
-        check_equal(value, int(ref), call=where, numpy_ok=True)  # a DataFrame column holds NumPy integers
+        check_equal(value, int(ref), call=where)  # a DataFrame column holds NumPy integers: they pass
     else:
         check_close(value, float(ref), call=where, rel=1e-9, abs_=1e-12)
 
@@ -145,7 +147,7 @@ def _table_text(m: pd.DataFrame) -> str:
 def test_slice_metrics_chapter(student):
     """Chapter example: n, accuracy and share of the four segments"""
     df = chapter_example()
-    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call="slice_metrics(chapter_example())")
+    compare(student, "slice_metrics", (df,), check=check_table, call="slice_metrics(chapter_example())")
 
 
 @pytest.mark.question("slice_metrics", points=1.5)
@@ -153,7 +155,7 @@ def test_slice_metrics_chapter(student):
 @given(requests())
 def test_slice_metrics_matches_reference(student, df):
     """Random small shadow logs"""
-    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df))
+    compare(student, "slice_metrics", (df,), check=check_table, call=_frame_call("slice_metrics", df))
 
 
 @pytest.mark.question("slice_metrics", points=1)
@@ -164,8 +166,8 @@ def test_slice_metrics_sorted_counts(student):
         "label": ["car", "car", "person", "bike", "car", "person", "bike", "car"],
         "prediction": ["bike", "car", "person", "bike", "car", "car", "person", "car"],
     })
-    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df),
-                columns=("n", "accuracy"))
+    compare(student, "slice_metrics", (df,), check=check_table, call=_frame_call("slice_metrics", df),
+            columns=("n", "accuracy"))
 
 
 @pytest.mark.question("slice_metrics", points=0.5)
@@ -173,8 +175,8 @@ def test_slice_metrics_share(student):
     """share is the slice's fraction of all requests"""
     df = pd.DataFrame({"slice": ["a"] * 2 + ["b"] * 3 + ["c"] * 5, "label": [1] * 10,
                        "prediction": [1, 0, 1, 1, 0, 1, 1, 1, 0, 1]})
-    check_table(student.slice_metrics(df), opsmath.slice_metrics(df), call=_frame_call("slice_metrics", df),
-                columns=("share",))
+    compare(student, "slice_metrics", (df,), check=check_table, call=_frame_call("slice_metrics", df),
+            columns=("share",))
 
 
 # -- aggregate_accuracy -------------------------------------------------------------------
@@ -182,8 +184,7 @@ def test_slice_metrics_share(student):
 def test_aggregate_chapter(student):
     """Chapter example: 0.906 overall, weighted by traffic"""
     df = chapter_example()
-    check_close(student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df),
-                call="aggregate_accuracy(chapter_example())")
+    compare(student, "aggregate_accuracy", (df,), call="aggregate_accuracy(chapter_example())")
 
 
 @pytest.mark.question("aggregate_accuracy", points=1)
@@ -191,15 +192,12 @@ def test_aggregate_chapter(student):
 @given(requests())
 def test_aggregate_matches_reference(student, df):
     """Random small shadow logs"""
-    got, expected = student.aggregate_accuracy(df), opsmath.aggregate_accuracy(df)
-    try:
-        check_close(got, expected, call="", abs_=1e-12)
-    except GradingFailure:
-        check_close(got, expected, call=_frame_call("aggregate_accuracy", df)(), abs_=1e-12)
+    compare(student, "aggregate_accuracy", (df,), call=_frame_call("aggregate_accuracy", df), abs_=1e-12)
 
 
 # -- worst_slice --------------------------------------------------------------------------
-def _check_worst(got, expected: tuple[str, float], call) -> None:
+def check_worst(got, expected: tuple[str, float], *, call) -> None:
+    """The (name, accuracy) tuple of the worst slice."""
     if not isinstance(got, tuple) or len(got) != 2:
         kind = f"a {type(got).__name__}" if not isinstance(got, tuple) else f"a tuple of {len(got)}"
         raise GradingFailure(f"{_text(call)} returned {_short(got)} ({kind}); the notebook asks for the tuple "
@@ -216,7 +214,7 @@ def _check_worst(got, expected: tuple[str, float], call) -> None:
 def test_worst_slice_chapter(student):
     """Chapter example: the tablet slice at 62 %"""
     m = opsmath.slice_metrics(chapter_example())
-    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), "worst_slice(slice_metrics(chapter_example()))")
+    compare(student, "worst_slice", (m,), check=check_worst, call="worst_slice(slice_metrics(chapter_example()))")
 
 
 @pytest.mark.question("worst_slice", points=1)
@@ -225,18 +223,15 @@ def test_worst_slice_chapter(student):
 def test_worst_slice_matches_reference(student, df):
     """Random slice tables, ties going to the first slice"""
     m = opsmath.slice_metrics(df)
-    _check_worst(student.worst_slice(m), opsmath.worst_slice(m), lambda: f"worst_slice({_table_text(m)})")
+    compare(student, "worst_slice", (m,), check=check_worst, call=lambda: f"worst_slice({_table_text(m)})")
 
 
 # -- rollout_gate -------------------------------------------------------------------------
 def _check_gate(student, old, new, target, **kwargs) -> None:
-    expected = opsmath.rollout_gate(old, new, target, **kwargs).approved
-    got = student.rollout_gate(old, new, target, **kwargs)
-    if type(got) is bool and got == expected:
-        return
     extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    call = f"rollout_gate({_table_text(old)}, {_table_text(new)}, {target!r}{extra})"
-    check_equal(got, expected, call=call)
+    compare(student, "rollout_gate", (old, new, target), kwargs,
+            expected=opsmath.rollout_gate(old, new, target, **kwargs).approved, check=check_equal,
+            call=lambda: f"rollout_gate({_table_text(old)}, {_table_text(new)}, {target!r}{extra})")
 
 
 @pytest.mark.question("rollout_gate", points=1)
@@ -306,23 +301,21 @@ def test_gate_matches_reference(student, case):
 def test_old_aggregate(submission, track):
     """old_aggregate for your track"""
     old, _, _, _ = track_data(track.key)
-    check_close(submission.get("old_aggregate"), opsmath.aggregate_accuracy(old),
-                call=f"old_aggregate on track {track.key}")
+    compare_answer(submission, "old_aggregate", opsmath.aggregate_accuracy(old), track=track)
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_new_aggregate(submission, track):
     """new_aggregate for your track"""
     _, new, _, _ = track_data(track.key)
-    check_close(submission.get("new_aggregate"), opsmath.aggregate_accuracy(new),
-                call=f"new_aggregate on track {track.key}")
+    compare_answer(submission, "new_aggregate", opsmath.aggregate_accuracy(new), track=track)
 
 
 @pytest.mark.question("track_answer", points=1)
 def test_worst_old(submission, track):
     """worst_old (the old model's worst slice) for your track"""
     _, _, old_m, _ = track_data(track.key)
-    check_equal(submission.get("worst_old"), opsmath.worst_slice(old_m)[0], call=f"worst_old on track {track.key}")
+    compare_answer(submission, "worst_old", opsmath.worst_slice(old_m)[0], track=track, check=check_equal)
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -330,7 +323,7 @@ def test_gate_approved(submission, track):
     """gate_approved for your track"""
     _, _, old_m, new_m = track_data(track.key)
     expected = opsmath.rollout_gate(old_m, new_m, track.scenario.target_slice).approved
-    check_equal(submission.get("gate_approved"), expected, call=f"gate_approved on track {track.key}")
+    compare_answer(submission, "gate_approved", expected, track=track, check=check_equal)
 
 
 
@@ -349,38 +342,47 @@ def model_and_memory(draw):
             draw(st.integers(2**16, 2**40)))
 
 
-def _call(args) -> str:
-    from grader.checks import describe_call
-
-    return describe_call("max_model_copies", args)
+def reference_copies(parameters: float, bytes_per_parameter: float, memory_bytes: float) -> int:
+    """opsmath's max_model_copies under the notebook's signature (parameters and bytes per parameter)."""
+    return opsmath.max_model_copies(opsmath.model_bytes(parameters, bytes_per_parameter), memory_bytes)
 
 
 @pytest.mark.question("shadow_memory", points=0.5)
 def test_copies_worked_example(student):
     """Llama-3-70B in FP16 on one H100 and on an 8-GPU node; the DS-CNN in 256 KiB"""
     for args in ((70.6e9, 2.0, 80 * 2**30), (70.6e9, 2.0, 8 * 80 * 2**30), (200e3, 1.0, 256 * 2**10)):
-        check_equal(student.max_model_copies(*args),
-                    opsmath.max_model_copies(opsmath.model_bytes(args[0], args[1]), args[2]), call=_call(args))
+        compare(student, "max_model_copies", args, reference=reference_copies, check=check_equal)
 
 
 @pytest.mark.question("shadow_memory", points=1)
 @given(model_and_memory())
 def test_copies_matches_reference(student, args):
     """Random model sizes, precisions and memories"""
-    check_equal(student.max_model_copies(*args),
-                opsmath.max_model_copies(opsmath.model_bytes(args[0], args[1]), args[2]), call=_call(args))
+    compare(student, "max_model_copies", args, reference=reference_copies, check=check_equal)
 
 
 @pytest.mark.question("shadow_memory", points=0.75)
 def test_track_model_copies(submission, track):
     """model_copies for your track"""
-    check_equal(submission.get("model_copies"), replica_copies(track), call=f"model_copies on track {track.key}")
+    compare_answer(submission, "model_copies", replica_copies(track), track=track, check=check_equal)
 
 
-@pytest.mark.question("shadow_memory", points=0.75)
+def reference_fits_with_shadow(parameters: float, bytes_per_parameter: float, memory_bytes: float) -> bool:
+    """opsmath's fits_in_memory for two copies under the notebook's signature."""
+    return opsmath.fits_in_memory(opsmath.model_bytes(parameters, bytes_per_parameter), memory_bytes, copies=2)
+
+
+@pytest.mark.question("shadow_memory", points=0.5)
+@given(two_copies_edge())
+def test_fits_with_shadow_matches_reference(student, args):
+    """Memory exactly two copies (fits), a byte less or more, three copies, one copy"""
+    compare(student, "fits_with_shadow", args, reference=reference_fits_with_shadow, check=check_equal)
+
+
+@pytest.mark.question("shadow_memory", points=0.25)
 def test_track_shadow_fits(submission, track):
     """shadow_fits for your track"""
     h, d = track.hardware, track.deployment
     expected = opsmath.fits_in_memory(opsmath.model_bytes(d.parameters, d.bytes_per_parameter),
                                       h.memory_bytes * d.devices_per_replica, copies=2)
-    check_equal(submission.get("shadow_fits"), expected, call=f"shadow_fits on track {track.key}")
+    compare_answer(submission, "shadow_fits", expected, track=track, check=check_equal)
