@@ -44,7 +44,7 @@ VARIANTS = {
     "duration_ignores_fraction": {
         "why": "canary_duration divides by the full request rate, forgetting the traffic fraction: loses the worked "
                "example (1) and the random durations (0.5) but keeps the default-fraction test (0.5); on the track "
-               "shadow_hours (100x too short) and fits_release_cycle (now True) are right given the student's own "
+               "shadow_hours (100x too short) and fits_release_cycle (True) are right given the student's own "
                "function (error carried forward). needed_fraction and the SPRT do not use canary_duration.",
         "replace": {
             "def canary_duration(": '''def canary_duration(samples, request_rate, traffic_fraction=1.0):

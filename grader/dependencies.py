@@ -40,7 +40,7 @@ from typing import Any
 
 from grader.sandbox.statements import bound_names
 
-__all__ = ["Program", "graded_names", "program", "recompute", "reference_namespace"]
+__all__ = ["Program", "compared_names", "graded_names", "program", "recompute", "reference_namespace"]
 
 REPO = Path(__file__).resolve().parent.parent
 CHOSEN = "TRACK"
@@ -200,9 +200,13 @@ def graded_names(assignment: str) -> frozenset[str]:
     """Names the hidden suite grades: the string named by every ``compare``/``compare_answer`` call in it."""
     from grader.suites import suite_path
 
-    tree = ast.parse(suite_path(assignment).read_text(encoding="utf-8"))
+    return compared_names(suite_path(assignment).read_text(encoding="utf-8"))
+
+
+def compared_names(suite_text: str) -> frozenset[str]:
+    """The string named by every ``compare``/``compare_answer`` call of a suite's source."""
     names = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(suite_text)):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in ("compare", "compare_answer") and len(node.args) >= 2
                 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):

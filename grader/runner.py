@@ -8,8 +8,10 @@ score for the same submission.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
+import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -219,6 +221,16 @@ the submission). When set, the checks run against the submission after the hidde
 "submission received" summary; they never change a score."""
 
 
+_CHECK_MODULES = {name: name for name in ("numpy", "math", "pandas", "scipy", "scipy.stats")}
+"""Libraries a public check may receive by parameter (the notebook's ``np``, ``math``...), imported in the parent."""
+
+
+def _module_name(text: str) -> str:
+    """``numpy`` from a module's repr ``<module 'numpy' from '...'>`` (empty when it is not one)."""
+    match = re.match(r"<module '([\w.]+)'", text)
+    return match.group(1) if match else ""
+
+
 def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Run each question's public checks against the live sandbox: ``{question: {"answered", "passed", "message"}}``.
 
@@ -243,8 +255,16 @@ def _run_public_checks(sandbox: Any, checks: dict[str, str]) -> dict[str, dict[s
         return call
 
     def argument(name: str) -> Any:
-        """What otter passes for a check's parameter: the notebook's function (called in the sandbox) or value."""
+        """What otter passes for a check's parameter: the notebook's function (called in the sandbox) or value.
+
+        A module the notebook imported (``np`` in ``isinstance(n, (int, np.integer))``) is the same module
+        imported here: only a library from :data:`_CHECK_MODULES`, never the student's object.
+        """
         value = sandbox.get(name)
+        if isinstance(value, Opaque) and value.type_name == "module":
+            module = _CHECK_MODULES.get(_module_name(value.repr))
+            if module is not None:
+                return importlib.import_module(module)
         if isinstance(value, Opaque) and (callable_kind(value.type_name)):
             return proxy(name)
         if value is None or value is Ellipsis or (isinstance(value, Opaque) and value.type_name == "ellipsis"):

@@ -3,7 +3,8 @@
 A source notebook and its hidden suite must agree: every auto-graded question of the notebook has hidden tests and
 the same points in both, every question the suite grades exists in the notebook, every assignment asks a
 ``prediction``, and every function or variable the suite reads from a submission (``student.NAME``,
-``submission.get("NAME")``, ``carry_forward=("NAME",)``) is defined in the student notebook, as a stub at least.
+``submission.get("NAME")``, ``compare(student, "NAME", ...)``, ``compare_answer(submission, "NAME", ...)``) is
+defined in the student notebook, as a stub at least.
 A disagreement is refused with a message naming the question, both numbers and the file to fix.
 """
 
@@ -21,7 +22,6 @@ __all__ = ["BuildError", "notebook_questions", "problems", "student_names", "sui
 
 _STUDENT = re.compile(r"\bstudent\.([A-Za-z_]\w*)")
 _GET = re.compile(r"\bsubmission\.get\(\s*[\"']([A-Za-z_]\w*)[\"']")
-_CARRY = re.compile(r"carry_forward\s*=\s*\(([^)]*)\)")
 
 
 class BuildError(ValueError):
@@ -49,10 +49,9 @@ def notebook_questions(notebook: Path) -> dict[str, dict[str, Any]]:
 def suite_names(suite: Path) -> set[str]:
     """Names the hidden suite reads from a submission: functions it calls, variables it gets, upstream functions."""
     text = suite.read_text(encoding="utf-8")
-    names = set(_STUDENT.findall(text)) | set(_GET.findall(text))
-    for group in _CARRY.findall(text):
-        names |= set(re.findall(r"[\"']([A-Za-z_]\w*)[\"']", group))
-    return names
+    from grader.dependencies import compared_names
+
+    return set(_STUDENT.findall(text)) | set(_GET.findall(text)) | set(compared_names(text))
 
 
 def student_names(notebook: Path) -> set[str]:

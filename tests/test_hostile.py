@@ -64,8 +64,9 @@ CASES = {
                             3.0 + MONITOR,
                             "allocate"),
     # NaN fails every psi-based check; drift_status(NaN) falls through to "significant", which happens to be
-    # this track's live_status, so that one point (like the prediction and drift_status points) stays.
-    "psi_returns_nan": (lambda s: make_variant(s, _psi("    return float('nan')\n")), 4.0 + MONITOR, "NaN"),
+    # this track's live_status, but a track answer earns only through a real attempt upstream (a NaN psi is none),
+    # so only the prediction, drift_status and monitor points stay.
+    "psi_returns_nan": (lambda s: make_variant(s, _psi("    return float('nan')\n")), 3.0 + MONITOR, "NaN"),
     "psi_rigged_equality": (lambda s: make_variant(s, _psi(
         "    class Any(float):\n        def __eq__(self, o): return True\n        def __ne__(self, o): return False\n"
         "    return Any(-1.0)\n")), None, ""),

@@ -119,6 +119,10 @@ def test_duplicate_pair_is_flagged_and_unrelated_pair_is_not(graded_class):
     assert ((exported["a"] == "student_a") & (exported["b"] == "student_a_renamed")).any()
 
 
+EMPTY_BINS_TEST = ("psi: Empty bins are smoothed with eps = 1e-4, and only they (a non-empty bin under eps stays "
+                   "as it is)")
+
+
 def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
     rows = _mistake_rows(graded_class["page"])
     assert rows and [r["count"] for r in rows] == sorted((r["count"] for r in rows), reverse=True)
@@ -134,7 +138,7 @@ def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
     assert bands["variants"] == ["strict_bands"] and bands["exact"] == [2]
     assert htmllib.escape(graded_class["variants"]["strict_bands"]["why"], quote=False) in graded_class["page"]
     # the variant and two students who wrote the same mistake differently
-    empty = row("psi: Empty bins are smoothed with eps = 1e-4", "psi(…) returned NaN")
+    empty = row(EMPTY_BINS_TEST, "psi(…) returned NaN")
     assert empty["submissions"] == ["psi_no_smoothing", "student_a", "student_a_renamed"]
     assert empty["variants"] == ["psi_no_smoothing"] and empty["exact"] == [3]
     # the test now also covers degenerate bins: equal-width bins, the degenerate-edge recipe and missing smoothing
@@ -169,7 +173,7 @@ def test_summary_items_and_answers_on_the_page(graded_class):
                         "grader-error": "0"}  # the blank notebook's cells raise
     assert summary.count('src="data:image/png;base64,') == 2
     # item analysis: passes of one test, counted here from the results files
-    test = "psi: Empty bins are smoothed with eps = 1e-4"
+    test = EMPTY_BINS_TEST
     passed = sum(1 for r in results.values() for t in r["tests"] if t["name"] == test and t["score"] == t["max_score"])
     assert passed == len(results) - 4  # blank, psi_no_smoothing, student_a, student_a_renamed
     items = _section(page, "items")

@@ -49,4 +49,4 @@ def test_missing_track_is_one_clear_result(built, tmp_path):
     notes = results["output"].splitlines()
     assert notes[0].startswith('The cell starting "TRACK = ...') and "TrackError: TRACK is not set" in notes[0]
     assert [line for line in notes if line.startswith("The cell starting")] == notes[:1], notes  # no cascade
-    assert "later cell(s) raised NameError" in notes[1]
+    assert "later statement(s) raised NameError" in notes[1]
