@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-import zipfile
 from importlib import metadata
 
 import pytest
+from export_zip import discover_export
 
-from grader.batch import discover, write_grades_csv
+from grader.batch import write_grades_csv
 from grader.gradescope import SUMMARY_NAME, apply_policy, load_policy
 from grader.results import write_results, zero_results_for
 
@@ -100,16 +100,10 @@ def test_policy_is_read_from_otter_config_with_safe_defaults(tmp_path):
 
 
 def test_group_submission_gives_every_member_a_row(tmp_path):
-    export = tmp_path / "export.zip"
     meta = ("submission_1:\n  :submitters:\n  - :name: Ann A\n    :email: ann@uni.edu\n    :sid: '11'\n"
             "  - :name: Ben B\n    :email: ben@uni.edu\n    :sid: '12'\n"
             "submission_2:\n  :submitters:\n  - :name: Cal C\n    :email: cal@uni.edu\n    :sid: '13'\n")
-    with zipfile.ZipFile(export, "w") as zf:
-        zf.writestr("export/submission_metadata.yml", meta)
-        zf.writestr("export/submission_1/a.ipynb", "{}")
-        zf.writestr("export/submission_2/a.ipynb", "{}")
-    out = tmp_path / "out"
-    jobs = discover([export], "a", out)
+    jobs, out = discover_export(tmp_path, meta)
     assert [len(j.meta.get("submitters", [])) for j in jobs] == [2, 1]
     for job, score in zip(jobs, (4.0, 1.0), strict=True):
         results = zero_results_for("a", QUESTIONS, "")

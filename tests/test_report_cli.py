@@ -4,11 +4,11 @@ which submissions it averages."""
 from __future__ import annotations
 
 import csv
-import zipfile
 
+from export_zip import discover_export
 from typer.testing import CliRunner
 
-from grader.batch import discover, write_grades_csv
+from grader.batch import write_grades_csv
 from grader.cli import app
 from grader.results import write_results, zero_results_for
 
@@ -16,17 +16,11 @@ QUESTIONS = [{"question": "q", "title": "t", "max_score": 1.0}]
 
 
 def test_grades_csv_keeps_submission_time_and_lateness_from_the_export(tmp_path):
-    export = tmp_path / "export.zip"
     meta = ("submission_1:\n  :submitters:\n  - :name: Ann A\n    :email: ann@uni.edu\n    :sid: '11'\n"
             "  :created_at: 2026-03-01 21:15:15.426437000 -08:00\n  :lateness: '1:02:03'\n"
             "submission_2:\n  :submitters:\n  - :name: Cal C\n    :email: cal@uni.edu\n    :sid: '13'\n"
             "  :created_at: 2026-02-28 09:00:00.000000000 -08:00\n")
-    with zipfile.ZipFile(export, "w") as zf:
-        zf.writestr("export/submission_metadata.yml", meta)
-        zf.writestr("export/submission_1/a.ipynb", "{}")
-        zf.writestr("export/submission_2/a.ipynb", "{}")
-    out = tmp_path / "out"
-    jobs = discover([export], "a", out)
+    jobs, out = discover_export(tmp_path, meta)
     for job in jobs:
         write_results(zero_results_for("a", QUESTIONS, ""), out / job.id / "results.json")
     rows = {r["submission"]: r for r in csv.DictReader(write_grades_csv("a", jobs, out).open())}

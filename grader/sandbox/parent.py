@@ -287,7 +287,6 @@ class Sandbox:
         self._progress: Any = None
         self._poisoned: dict[str, str] = {}
         self._violations: list[str] = []
-        self.violation_sites: list[tuple[str, str]] = []
         self._plan: isolation.Plan | None = None
         self._isolation: dict[str, Any] | None = None
 
@@ -392,13 +391,10 @@ class Sandbox:
     def _note_violations(self, found: Any, message: dict[str, Any]) -> None:
         if not isinstance(found, list):
             return
-        where = f"cell {message.get('index')}" if message.get("op") == "exec" else str(message.get("name", ""))
         for v in found[:MAX_VIOLATIONS]:
             text = str(v)[:300]
             if text not in self._violations and len(self._violations) < MAX_VIOLATIONS:
                 self._violations.append(text)
-            if (where, text) not in self.violation_sites and len(self.violation_sites) < 4 * MAX_VIOLATIONS:
-                self.violation_sites.append((where, text))
 
     def _collect_violations(self) -> None:
         if self._proc is None or not self._proc.is_alive():
