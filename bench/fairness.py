@@ -5,7 +5,8 @@ assignment: mistakes killed (lost at least one point), alternatives penalised (l
 (mistakes that lost points outside the questions they declare), and error-carried-forward credits (tests that
 passed with an "error carried forward" note). Targets: >= 99 % killed, 0 penalised, 0 cascades.
 
-    .venv/bin/python bench/fairness.py [--only drift_detective,...] [--solutions DIR] [--verbose] [--lenient]
+    .venv/bin/python bench/fairness.py [--only drift_detective,...] [--corpus all|project|heldout] [--solutions DIR]
+                                       [--verbose] [--lenient]
 
 ``--lenient`` skips (and names) mutants whose edit does not apply, to measure an older version of the project with
 today's corpus (e.g. a checkout of main before issue 18: ``PYTHONPATH=that/checkout``).
@@ -21,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from fairness import ASSIGNMENTS, grade_corpus, load_mutants, verdicts  # noqa: E402
+from fairness import ASSIGNMENTS, CORPORA, grade_corpus, load_mutants, verdicts  # noqa: E402
 
 
 def _solutions(given: Path | None, scratch: Path) -> Path:
@@ -38,6 +39,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated assignments (default: all six)")
     parser.add_argument("--solutions", type=Path, help="folder of executed solution notebooks (default: build them)")
+    parser.add_argument("--corpus", default="all", choices=("all", *CORPORA),
+                        help="project: tests/fairness/<name>.py; heldout: tests/fairness/heldout/<name>.py")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="print every problem, not only the table")
     parser.add_argument("--lenient", action="store_true",
@@ -49,7 +52,7 @@ def main() -> int:
         scratch = Path(tmp)
         solutions = _solutions(args.solutions, scratch)
         for name in names:
-            mutants = load_mutants(name)
+            mutants = load_mutants(name, args.corpus)
             graded = grade_corpus(name, solutions, scratch / name, mutants, workers=args.workers,
                                   strict=not args.lenient)
             skipped = sorted(set(mutants) - set(graded))

@@ -39,6 +39,7 @@ from grader.examples import make_variant, set_track
 __all__ = [
     "ASSIGNMENTS",
     "BLACK_CELL",
+    "CORPORA",
     "Verdict",
     "alternative",
     "grade_corpus",
@@ -71,9 +72,26 @@ _text = "100% of %s" % "cells"
 """A cell of magics and Black-formatted operator continuation lines (an alternative in every assignment)."""
 
 
-def load_mutants(name: str) -> dict[str, dict[str, Any]]:
-    """``MUTANTS`` of ``tests/fairness/<name>.py``, each checked for a well-formed spec."""
-    mutants = dict(importlib.import_module(f"{__name__}.{name}").MUTANTS)
+CORPORA = ("project", "heldout")
+"""``project``: ``tests/fairness/<name>.py``, grown with the suites; ``heldout``: ``tests/fairness/heldout/<name>.py``,
+written later from the student notebooks alone by authors who had not read the suites or the project corpus."""
+
+
+def load_mutants(name: str, corpus: str = "all") -> dict[str, dict[str, Any]]:
+    """``MUTANTS`` of one corpus (``project``, ``heldout``) or both (``all``), each checked for a well-formed spec."""
+    mutants: dict[str, dict[str, Any]] = {}
+    for which in CORPORA if corpus == "all" else (corpus,):
+        module = f"{__name__}.{name}" if which == "project" else f"{__name__}.heldout.{name}"
+        try:
+            more = importlib.import_module(module).MUTANTS
+        except ModuleNotFoundError as missing:
+            if which == "heldout" and missing.name == module:
+                continue
+            raise
+        clash = set(more) & set(mutants)
+        if clash:
+            raise ValueError(f"{name}: mutant names in both corpora: {sorted(clash)}")
+        mutants.update(more)
     for mutant, spec in mutants.items():
         if spec["kind"] not in ("mistake", "alternative") or not spec.get("why"):
             raise ValueError(f"{name}/{mutant}: kind and why are required")
