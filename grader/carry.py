@@ -20,7 +20,7 @@ rules that keep it fair and ungameable are listed in :func:`carry_forward`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -57,7 +57,11 @@ def _finite(value: Any) -> bool:
 DEFAULT_TRACK = "cloud_titan"
 """Track whose reference notebook defines the functions recomputed for function questions (they take no constants)."""
 _PROBES = 4
-"""Inputs the suite already used for an upstream function, kept per function to probe that it is a real attempt."""
+"""Inputs per source (the suite's, the recomputation's) that first probe whether an upstream function varies."""
+_KEPT = 32
+"""Inputs the suite gave each function, kept (by reference) for the broad probe when the first one finds it constant."""
+_SCALES = (0.01, 0.1, 10.0, 100.0)
+"""The broad probe also calls an upstream function on every kept input with its floats scaled by these factors."""
 _SLICE = 50_000
 """Longest 1-D array sent to an upstream function in one call while recomputing (see ``_Recorder._call``)."""
 _LONGEST = 2_000_000
@@ -114,12 +118,15 @@ def compare(student: Any, name: str, args: Sequence[Any] = (), kwargs: dict[str,
             reference = getattr(opsmath, name)
         expected = reference(*args, **kwargs)
     _remember(submission, name, args, kwargs)
+    graded_check = lambda g, w: check(g, w, call=shown, **options)  # noqa: E731
     try:
         got = submission.call(name, *args, **kwargs)
     except StudentCallFailed as failed:
+        if _carry_error(submission, name, failed.error, failed.origin, expected, graded_check,
+                        (tuple(args), kwargs), DEFAULT_TRACK):
+            return
         raise _blamed(failed, submission, name, (tuple(args), kwargs), DEFAULT_TRACK) from None
-    carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
-                  call_args=(tuple(args), kwargs), track=DEFAULT_TRACK)
+    carry_forward(submission, name, got, expected, graded_check, call_args=(tuple(args), kwargs), track=DEFAULT_TRACK)
 
 
 class _Text:
@@ -153,9 +160,15 @@ def compare_answer(submission: Any, name: str, expected: Any, *, track: Any, che
     """
     key = track.key if track is not None else _chosen_track(submission)
     shown = call or f"{name} on track {key}"
-    got = submission.get(name)
-    carry_forward(submission, name, got, expected, lambda g, w: check(g, w, call=shown, **options),
-                  call_args=None, track=key)
+    graded_check = lambda g, w: check(g, w, call=shown, **options)  # noqa: E731
+    try:
+        got = submission.get(name)
+    except StudentCallFailed:  # undefined: the statement that computes it raised (or there is none)
+        error, origin = _why_undefined(submission, name)
+        if _carry_error(submission, name, error, origin, expected, graded_check, None, key):
+            return
+        raise
+    carry_forward(submission, name, got, expected, graded_check, call_args=None, track=key)
 
 
 def _chosen_track(submission: Any) -> str:
@@ -180,9 +193,11 @@ def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Ca
       when the student's own upstream gives that kind: ``n_star = break_even_models(...)`` with a function that
       returns ``80.0`` is charged once, at the function; ``float(...)`` written around a right function is not);
     * the recomputation through the reference gives the reference's value (else :class:`GraderError`);
-    * the student's upstream is a real attempt: no upstream raises, and none gives ``...``, ``None``, a NaN or an
-      object that is not data; an upstream function is not constant where the reference is not (probed on the
-      inputs the suite used for it and on those of the recomputation);
+    * the student's upstream is a real attempt: no upstream raises, and none gives ``...``, an object that is not
+      data, or a ``None`` or NaN where the reference function never gives one (an upstream variable never);
+      an upstream function is not constant where the reference is not (probed on the inputs the suite used for
+      it and on those of the recomputation, then, when it looks constant there, on every input the suite gave it
+      and on inputs derived from them: floats scaled by powers of ten, a pair of arguments given twice);
     * the recomputed value itself disagrees with the reference (the upstream is wrong here and loses its own points)
       and is finite;
     * the answer agrees with the recomputed value under the same check.
@@ -197,29 +212,146 @@ def carry_forward(submission: Any, name: str, got: Any, expected: Any, check: Ca
         return
     from grader import dependencies
 
-    graded = dependencies.graded_names(submission.assignment)
     prog = dependencies.program(submission.assignment)
     first: _Recorder | None = None
-    for _ in range(3):  # through the direct upstream first, then through what that upstream is computed from
-        upstream = prog.upstream(name, graded) if name in prog.definers else ()
-        if not upstream:
-            break
+    for upstream, graded in _levels(prog, name, dependencies.graded_names(submission.assignment)):
         recorder = _Recorder(submission, upstream, prog)
         first = first or recorder
         if _consistent(submission, name, got, expected, check, call_args, track, graded, recorder, original):
-            names = " and ".join(upstream)
-            note = (f"full marks by error carried forward: the expected value depends on your {names}, and "
-                    f"computed with yours this answer is right (the mistake upstream loses its own points). "
-                    f"Against the reference: {original}")
-            node = _CURRENT[0] if _CURRENT else None
-            if node is not None and not any(key == ECF_PROPERTY for key, _ in node.user_properties):
-                node.user_properties.append((ECF_PROPERTY, note))
+            _note(f"full marks by error carried forward: the expected value depends on your "
+                  f"{' and '.join(upstream)}, and computed with yours this answer is right (the mistake upstream "
+                  f"loses its own points). Against the reference: {original}")
             return
+    raise (_with_blame(original, first, track) if first is not None else original) from None
+
+
+def _levels(prog: Any, name: str, graded: frozenset[str]) -> Iterator[tuple[tuple[str, ...], frozenset[str]]]:
+    """(upstream, graded names) to recompute ``name`` through: the direct upstream first, then (up to twice) what
+    the upstream functions are computed from (an upstream function with an upstream of its own is run as the
+    solution's code instead)."""
+    for _ in range(3):
+        upstream = prog.upstream(name, graded) if name in prog.definers else ()
+        if not upstream:
+            return
+        yield upstream, graded
         deeper = graded - {u for u in upstream if prog.is_function(u) and prog.upstream(u, graded)}
         if deeper == graded:
-            break
+            return
         graded = frozenset(deeper)
-    raise (_with_blame(original, first, track) if first is not None else original) from None
+
+
+def _note(note: str) -> None:
+    """Leave the error-carried-forward note on the running test (the first note stays)."""
+    node = _CURRENT[0] if _CURRENT else None
+    if node is not None and not any(key == ECF_PROPERTY for key, _ in node.user_properties):
+        node.user_properties.append((ECF_PROPERTY, note))
+
+
+def _carry_error(submission: Any, name: str, error: str, origin: str, expected: Any,
+                 check: Callable[[Any, Any], None], call_args: tuple[tuple[Any, ...], dict[str, Any]] | None,
+                 track: str) -> bool:
+    """Whether an answer that raised (``error`` in the notebook function ``origin``) earns error carried forward.
+
+    A right function (or a track cell's right line) fails when the student's upstream fails under it: a
+    ``staleness_cost`` written with ``math.exp`` raises on the array a right ``cost_rate`` passes it. Credit (and
+    the note) when, through the student's upstream, the solution's own code fails on the same call **with the
+    same error, raised in the same function** (the upstream's own code, or the answer's own when the upstream's
+    values make the solution's code fail too); the recomputation through the reference gives the reference's
+    value; the upstream is a real attempt (:meth:`_Recorder.real_attempt`); and an upstream function that raised
+    returns finite data elsewhere that varies where the reference does (one that raises everywhere, or is
+    constant, earns nothing). An answer that raises on its own (another error, or in another function) earns
+    nothing.
+    """
+    if not error or not origin:
+        return False
+    from grader import dependencies
+
+    prog = dependencies.program(submission.assignment)
+    for upstream, graded in _levels(prog, name, dependencies.graded_names(submission.assignment)):
+        recorder = _Recorder(submission, upstream, prog)
+        if _fails_alike(submission, name, error, origin, expected, check, call_args, track, graded, recorder):
+            where = "at top level" if origin == "<module>" else f"in {origin}"
+            _note(f"full marks by error carried forward: the expected value depends on your {' and '.join(upstream)}, "
+                  f"and computed with yours the notebook's own code fails here as yours does ({error}, raised "
+                  f"{where}); the mistake upstream loses its own points")
+            return True
+    return False
+
+
+def _fails_alike(submission: Any, name: str, error: str, origin: str, expected: Any,
+                 check: Callable[[Any, Any], None], call_args: tuple[tuple[Any, ...], dict[str, Any]] | None,
+                 track: str, graded: frozenset[str], recorder: _Recorder) -> bool:
+    """The rule of :func:`_carry_error` through ``recorder``'s upstream."""
+    from grader import dependencies
+    from grader.sandbox.child import describe_exception
+
+    try:
+        recorder.bind()
+        dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, call_args)
+    except StudentCallFailed as fault:  # an upstream function raised (or an upstream variable is undefined)
+        if recorder.failed is None:
+            return False
+        theirs, culprit = (fault.error, fault.origin), recorder.failed
+    except GradingFailure:  # the recomputation's own limits (see _Recorder._call)
+        return False
+    except Exception as fault:  # the solution's own code failed on what the student's upstream gave it
+        theirs, culprit = (describe_exception(fault), _solution_origin(fault)), None
+    else:
+        return False  # through the student's upstream the solution gives a value: the failure is the answer's own
+    if theirs != (error, origin):
+        return False
+    _self_check(submission, name, expected, check, call_args, track, graded)
+    if not recorder.real_attempt(track):
+        return False
+    return culprit is None or recorder.verdict(culprit, track, strict=True) is True
+
+
+def _solution_origin(fault: BaseException) -> str:
+    """The solution function (``<module>`` for a top-level statement) in whose code ``fault`` was raised."""
+    found, tb = "", fault.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<solution cell"):
+            found = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return found
+
+
+def _why_undefined(submission: Any, name: str) -> tuple[str, str]:
+    """(error, origin) of the statement of the student's notebook that last binds ``name``, when it raised."""
+    import ast
+
+    from grader.sandbox.statements import bound_names
+
+    sandbox = getattr(submission, "sandbox", None)
+    cells = getattr(sandbox, "cells", None)
+    if not cells:
+        return "", ""
+    last = None
+    for index, source in enumerate(cells):
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:
+            continue
+        for k, statement in enumerate(body):
+            if name in bound_names(statement):
+                last = (index, k)
+    for result in getattr(sandbox, "cell_results", ()):
+        if last is not None and result.index == last[0]:
+            for failure in result.failures:
+                if failure.statement == last[1]:
+                    return failure.error, failure.origin
+    return "", ""
+
+
+def _self_check(submission: Any, name: str, expected: Any, check: Callable[[Any, Any], None],
+                call_args: tuple[tuple[Any, ...], dict[str, Any]] | None, track: str, graded: frozenset[str]) -> None:
+    """The recomputation through the reference must give the reference's value (else the grader is at fault)."""
+    from grader import dependencies
+
+    try:
+        check(dependencies.recompute(submission.assignment, track, name, {}, graded, call_args), expected)
+    except GradingFailure as fault:
+        raise GraderError(f"error carried forward: recomputed through the reference, {fault}") from None
 
 
 def _require_own_work(submission: Any, name: str, got: Any, check: Callable[[Any, Any], None], track: str) -> None:
@@ -264,10 +396,7 @@ def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Call
         own = dependencies.recompute(submission.assignment, track, name, recorder.bindings, graded, call_args)
     except Exception:  # an upstream raises, is missing, or feeds the solution something it cannot use
         return False
-    try:
-        check(dependencies.recompute(submission.assignment, track, name, {}, graded, call_args), expected)
-    except GradingFailure as fault:
-        raise GraderError(f"error carried forward: recomputed through the reference, {fault}") from None
+    _self_check(submission, name, expected, check, call_args, track, graded)
     if not recorder.real_attempt(track) or not _finite(own):
         return False
     try:
@@ -286,15 +415,26 @@ def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Call
 def _remember(submission: Any, name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     """Keep the first few inputs the suite gives ``name`` (probes for later error carried forward through it)."""
     seen = submission.__dict__.setdefault("_suite_inputs", {}).setdefault(name, [])
-    if len(seen) < _PROBES:  # no deduplication: printing large inputs to compare them would cost every test
+    if len(seen) < _KEPT:  # no deduplication: printing large inputs to compare them would cost every test
         seen.append((tuple(args), dict(kwargs)))
 
 
 def _blank(value: Any) -> bool:
     """The blank notebook's ``...``, ``None``, or an object that did not cross as data."""
+    return value is None or _void(value)
+
+
+def _void(value: Any) -> bool:
+    """``...`` or an object that did not cross as data: never an answer, whatever the reference gives."""
     from grader.sandbox.codec import Opaque
 
-    return value is None or value is Ellipsis or isinstance(value, Opaque)
+    return value is Ellipsis or isinstance(value, Opaque)
+
+
+def _odd(value: Any) -> bool:
+    """``None``, or a NaN or an infinity (in a number, an array or a container): data only where the reference
+    gives one too."""
+    return value is None or not _finite(value)
 
 
 def _kind(value: Any) -> str:
@@ -338,6 +478,7 @@ class _Recorder:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any], Any]] = []
         self.values: dict[str, Any] = {}
         self.bindings: dict[str, Any] = {}
+        self.failed: str | None = None  # the upstream function whose call raised last
 
     def bind(self) -> None:
         for u in self.upstream:
@@ -348,7 +489,11 @@ class _Recorder:
 
     def _proxy(self, name: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
-            value = self._call(name, args, kwargs)
+            try:
+                value = self._call(name, args, kwargs)
+            except StudentCallFailed:
+                self.failed = name
+                raise
             self.calls.append((name, args, kwargs, value))
             return value
 
@@ -382,11 +527,17 @@ class _Recorder:
         return np.concatenate(parts)
 
     def real_attempt(self, track: str) -> bool:
-        """No blank or non-finite upstream value, no upstream call answering a number for a bool (or a bool for a
-        number), and no upstream function constant where the reference is not."""
+        """No blank upstream value, no upstream call answering a number for a bool (or a bool for a number), and no
+        upstream function constant where the reference is not (:meth:`verdict`).
+
+        Blank: ``...``, an object that is not data, and a ``None`` or a NaN, except that a function's ``None`` (or
+        NaN, infinity) is data when the reference function itself gives one, on the same input or on an input the
+        suite or this recomputation gave it (``min_traffic_fraction`` answers ``None``, "not feasible").
+        """
         if any(_blank(v) or not _finite(v) for v in self.values.values()):
             return False
-        if any(_blank(v) or not _finite(v) for _, _, _, v in self.calls):
+        if any(_void(v) or (_odd(v) and not self._reference_gives(name, v, a, k, track))
+               for name, a, k, v in self.calls):
             return False
         from grader import dependencies
 
@@ -398,16 +549,93 @@ class _Recorder:
                 continue
             if {_kind(value), _kind(want)} == {"a bool", "a number"}:
                 return False
+        # over every probe: a mistake may map two of them together
+        return all(self.verdict(u, track) is not False for u in self.functions if u in ref)
+
+    def verdict(self, name: str, track: str, *, strict: bool = False) -> bool | None:
+        """Whether the student's ``name`` varies where the reference does (:func:`_varies`), per submission.
+
+        First probed on the first :data:`_PROBES` inputs the suite gave it and the first of this recomputation's
+        calls; when that finds it constant (``strict``: finds no variation), on every kept input and on inputs
+        derived from them (:func:`_derived`): "constant" means constant over that broad, deterministic probe set,
+        not over the few inputs one test used. A probe on which the student's function raises tells nothing;
+        ``strict`` also leaves out probes answering ``None`` or a NaN (a real attempt gives finite data).
+        """
+        from grader import dependencies
+
         verdicts = self.submission.__dict__.setdefault("_informative", {})
-        for u in self.functions:
-            mine = [(a, k, v) for name, a, k, v in self.calls if name == u]
-            if u not in verdicts:
-                probes = [(a, k, self.submission.call(u, *a, **k)) for a, k in
-                          self.submission.__dict__.get("_suite_inputs", {}).get(u, [])]
-                verdicts[u] = _varies(ref[u], probes + mine[:_PROBES])
-            if verdicts[u] is False:  # over every probe: a mistake may map two of them together
-                return False
-        return True
+        if (name, strict) in verdicts:
+            return verdicts[(name, strict)]
+        reference = dependencies.reference_namespace(self.submission.assignment, track)[name]
+        suite = self.submission.__dict__.get("_suite_inputs", {}).get(name, [])
+        mine = [(a, k, v) for n, a, k, v in self.calls if n == name]
+        observed = self._probe(name, suite[:_PROBES]) + mine[:_PROBES]
+        if strict:
+            observed = [o for o in observed if not _odd(o[2])]
+        verdict = _varies(reference, observed)
+        if verdict is False or (strict and verdict is None):
+            kept = [*suite, *((a, k) for a, k, _ in mine[:_KEPT])]
+            broad = self._probe(name, [*suite[_PROBES:], *(s for a, k in kept for s in _derived(a, k))])
+            observed += [o for o in broad + mine[_PROBES:_KEPT] if not (strict and _odd(o[2]))]
+            verdict = _varies(reference, observed)
+        verdicts[(name, strict)] = verdict
+        return verdict
+
+    def _probe(self, name: str, inputs: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]
+               ) -> list[tuple[tuple[Any, ...], dict[str, Any], Any]]:
+        """The student's ``name`` on each input (an input on which it raises is left out)."""
+        out = []
+        for args, kwargs in inputs:
+            try:
+                out.append((args, kwargs, self.submission.call(name, *args, **kwargs)))
+            except StudentCallFailed:
+                continue
+        return out
+
+    def _reference_gives(self, name: str, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                         track: str) -> bool:
+        """Whether the reference ``name`` gives a value as odd as ``value`` (``None``; a NaN or an infinity) on
+        ``args`` or on an input the suite gave it."""
+        from grader import dependencies
+
+        reference = dependencies.reference_namespace(self.submission.assignment, track).get(name)
+        if reference is None:
+            return False
+        none = value is None
+        if _gives_odd(reference, args, kwargs, none):
+            return True
+        seen = self.submission.__dict__.setdefault("_odd_kinds", {})
+        if (name, none) not in seen:
+            suite = self.submission.__dict__.get("_suite_inputs", {}).get(name, [])
+            seen[(name, none)] = any(_gives_odd(reference, a, k, none) for a, k in suite)
+        return seen[(name, none)]
+
+
+def _gives_odd(reference: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], none: bool) -> bool:
+    """Whether ``reference(*args, **kwargs)`` is ``None`` (``none``) or not finite (not ``none``)."""
+    try:
+        want = reference(*args, **kwargs)
+    except Exception:
+        return False
+    return _odd(want) and (want is None) == none
+
+
+def _derived(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Inputs derived from one the suite gave: every float (and float array) in it scaled by each of
+    :data:`_SCALES`; and, when its first two positional arguments are of one type (two contracts, two tables, two
+    samples), each of them given twice (a thing compared with itself)."""
+    import numpy as np
+
+    def is_float(v: Any) -> bool:
+        return isinstance(v, (float, np.floating)) or (isinstance(v, np.ndarray) and v.dtype.kind == "f")
+
+    if any(is_float(v) for v in (*args, *kwargs.values())):
+        for factor in _SCALES:
+            yield (tuple(v * factor if is_float(v) else v for v in args),
+                   {key: v * factor if is_float(v) else v for key, v in kwargs.items()})
+    if len(args) >= 2 and type(args[0]) is type(args[1]):
+        yield (args[0], args[0], *args[2:]), kwargs
+        yield (args[1], args[1], *args[2:]), kwargs
 
 
 def _varies(reference: Callable[..., Any], observed: list[tuple[tuple[Any, ...], dict[str, Any], Any]]) -> bool | None:

@@ -32,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from grader.outcomes import ForbiddenAccess, StudentCallFailed
-from grader.sandbox.parent import Limits, Sandbox, StudentError
+from grader.sandbox.parent import Limits, Sandbox, StudentError, StudentException
 
 __all__ = ["ForbiddenAccess", "StudentCallFailed", "StudentProxy", "Submission"]
 
@@ -166,7 +166,9 @@ class Submission:
         except StudentError as exc:
             from grader.checks import describe_call
 
-            raise StudentCallFailed(f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {exc}") from None
+            raise StudentCallFailed(f"{describe_call(name, args, kwargs)} raised {type(exc).__name__}: {exc}",
+                                    error=str(exc) if isinstance(exc, StudentException) else "",
+                                    origin=getattr(exc, "origin", "")) from None
         reason = self.tainted(name)  # the call itself may have tried something
         if reason:
             raise ForbiddenAccess(reason)

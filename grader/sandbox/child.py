@@ -230,11 +230,27 @@ class _Capped(io.StringIO):
         return len(s)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
+    """``"TypeError: ..."``: how a student's exception is reported (the trusted parent describes its own alike)."""
     if isinstance(exc, SystemExit):
         return f"SystemExit({exc.code!r}): the code called sys.exit()"
     lines = traceback.format_exception_only(type(exc), exc)
     return "".join(lines).strip()[-800:]
+
+
+def _origin(exc: BaseException) -> str:
+    """Name of the notebook function (``<module>`` for a cell's own code) in whose code ``exc`` was raised.
+
+    The innermost frame of the traceback that runs notebook code (a ``<cell N>`` file) names it; ``""`` when
+    none does. Error carried forward compares it with where the recomputation through the same upstream fails.
+    """
+    found, tb = "", BaseException.__dict__["__traceback__"].__get__(exc)  # not a property the class overrides
+    while isinstance(tb, types.TracebackType):
+        code = tb.tb_frame.f_code
+        if code.co_filename.startswith("<cell "):
+            found = code.co_name
+        tb = tb.tb_next
+    return found[:200]
 
 
 def _enter_sandbox(conn: Any, config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -368,7 +384,7 @@ def run_cell(request: dict[str, Any], namespace: dict[str, Any], progress: Any) 
     try:
         tree = ast.parse(request["source"], filename)
     except SyntaxError as exc:
-        return [{"statement": -1, "line": exc.lineno or 1, "error": _describe(exc)}]
+        return [{"statement": -1, "line": exc.lineno or 1, "error": describe_exception(exc)}]
     skip = set(request.get("skip") or ())
     failures: list[dict[str, Any]] = []
     for k, statement in enumerate(tree.body):
@@ -380,7 +396,8 @@ def run_cell(request: dict[str, Any], namespace: dict[str, Any], progress: Any) 
             exec(compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec"), namespace)
         except BaseException as exc:
             _unbind(statement, namespace)
-            failures.append({"statement": k, "line": statement.lineno, "error": _describe(exc)})
+            failures.append({"statement": k, "line": statement.lineno, "error": describe_exception(exc),
+                             "origin": _origin(exc)})
     return failures
 
 
@@ -459,7 +476,7 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
             else:
                 reply.update(ok=False, kind="protocol", error=f"unknown op {op!r}")
         except BaseException as exc:
-            reply.update(ok=False, kind="exception", error=_describe(exc))
+            reply.update(ok=False, kind="exception", error=describe_exception(exc), origin=_origin(exc))
         finally:
             sys.stdout, sys.stderr = old_out, old_err
         reply["stdout"] = buffer.getvalue()[-2000:]

@@ -125,7 +125,15 @@ class StudentMissing(StudentError):
 
 
 class StudentException(StudentError):
-    """Student code raised an exception (message carries type and text)."""
+    """Student code raised an exception (message carries type and text).
+
+    ``origin`` names the notebook function whose code raised it (``<module>`` for a cell's own code, ``""`` when
+    unknown), as the child reports it.
+    """
+
+    def __init__(self, message: str, origin: str = "") -> None:
+        super().__init__(message)
+        self.origin = origin
 
 
 class StudentTimeout(StudentError):
@@ -186,6 +194,7 @@ class StatementFailure:
     statement: int
     line: int
     error: str
+    origin: str = ""  # the notebook function whose code raised (``<module>``: the cell's own code), when known
 
 
 @dataclass
@@ -211,7 +220,8 @@ def _statement_failures(value: Any) -> list[StatementFailure]:
     """The statements an ``exec`` reply says raised (the child sent it: anything malformed is its own failure)."""
     try:
         items = decode(value) or []
-        return [StatementFailure(int(f["statement"]), int(f["line"]), str(f["error"])[:2000]) for f in items]
+        return [StatementFailure(int(f["statement"]), int(f["line"]), str(f["error"])[:2000],
+                                 str(f.get("origin") or "")[:200]) for f in items]
     except (ValueError, TypeError, KeyError) as exc:
         return [StatementFailure(-1, 1, f"unreadable answer from the submission: {exc}")]
 
@@ -543,4 +553,4 @@ class Sandbox:
         error = str(reply.get("error", "unknown error"))
         if kind == "missing":
             raise StudentMissing(error)
-        raise StudentException(error)
+        raise StudentException(error, str(reply.get("origin") or "")[:200])

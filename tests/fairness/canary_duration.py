@@ -136,10 +136,6 @@ MUTANTS = {
         edit={
             FRACTION: [("fraction = samples / (request_rate * budget)", "fraction = request_rate * budget / samples")]
         },
-        known_cascade=(
-            "the inverted fraction is above 1 on the track, so min_traffic_fraction returns None: no "
-            "credit through an upstream None"
-        ),
     ),
     "fraction_percent": mistake(
         "the share in percent",

@@ -102,10 +102,6 @@ MUTANTS = {
                 ("return schema_fingerprint(trained_on) == schema_fingerprint(serving)", "return trained_on == serving")
             ]
         },
-        known_cascade=(
-            "is_compatible answers False on every input the suite probes, so error carried forward takes "
-            "it for a constant and compatible_after_upgrade is charged again"
-        ),
     ),
     "compat_inverted": mistake("True when the fingerprints differ", "is_compatible", edit={COMPAT: [("==", "!=")]}),
     # -- contract_diff -----------------------------------------------------------------------------------------

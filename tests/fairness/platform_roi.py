@@ -33,9 +33,6 @@ MUTANTS = {
                 )
             ]
         },
-        known_cascade=(
-            "team_capacity_models is recomputed through the student's manual_toil on too few probes to carry it forward"
-        ),
     ),
     "manual_no_h": mistake(
         "heterogeneity ignored",
@@ -58,10 +55,6 @@ MUTANTS = {
                 )
             ]
         },
-        known_cascade=(
-            "manual_toil raises on arrays, so every function that calls it with arrays raises too: no "
-            "credit through an upstream that raises"
-        ),
     ),
     "manual_log_n_not_n_log_n": mistake(
         "d log2 N instead of d N log2 N",

@@ -58,7 +58,6 @@ MUTANTS = {
         "slice names in a column, index 0..k-1",
         "slice_metrics",
         edit={METRICS: [("    return table", "    return table.reset_index()")]},
-        known_cascade="worst_slice on a table without the slice index names a number: worst_old is charged again",
     ),
     # -- aggregate_accuracy -----------------------------------------------------------------------------------
     "agg_unweighted": mistake(
