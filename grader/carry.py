@@ -532,7 +532,7 @@ class _Recorder:
 
         Blank: ``...``, an object that is not data, and a ``None`` or a NaN, except that a function's ``None`` (or
         NaN, infinity) is data when the reference function itself gives one, on the same input or on an input the
-        suite or this recomputation gave it (``min_traffic_fraction`` answers ``None``, "not feasible").
+        suite gave it (``min_traffic_fraction`` answers ``None``, "not feasible").
         """
         if any(_blank(v) or not _finite(v) for v in self.values.values()):
             return False

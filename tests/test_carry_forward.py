@@ -18,6 +18,7 @@ from grader.carry import carry_forward, compare, compare_answer
 from grader.checks import GraderError, GradingFailure, WrongType, check_close, check_equal
 from grader.dependencies import graded_names, program
 from grader.outcomes import StudentCallFailed
+from grader.sandbox.child import describe_exception
 
 WORKED = (5000.0, 1e6, 0.5, 0.95, 0.02)
 
@@ -35,8 +36,19 @@ class FakeSubmission:
         self.calls.append(name)
         try:
             return self.functions[name](*args, **kwargs)
-        except Exception as exc:
-            raise StudentCallFailed(f"{name} raised {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # reported as the sandbox does: the error, and the notebook function that raised it
+            raise StudentCallFailed(f"{name} raised {type(exc).__name__}: {exc}", error=describe_exception(exc),
+                                    origin=self._origin(exc)) from None
+
+    def _origin(self, exc: BaseException) -> str:
+        """The innermost frame that runs one of this notebook's functions names it (the child's rule)."""
+        codes = {getattr(f, "__code__", None) for f in self.functions.values()}
+        found, tb = "", exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                found = tb.tb_frame.f_code.co_name
+            tb = tb.tb_next
+        return found
 
     def get(self, name):
         if name not in self.values:
@@ -155,3 +167,252 @@ def test_a_hint_blames_the_upstream_function_that_returned_the_wrong_kind_of_val
     sub = retraining(as_list, cost_rate=cost_rate)
     with pytest.raises(StudentCallFailed, match=r"the cause is upstream: staleness_cost\(.*\) returned a list"):
         compare(SimpleNamespace(_submission=sub), "cost_rate", (np.array([1.0, 7.0]), *WORKED))
+
+
+# -- an upstream that raises: the same error in the same function is carried forward, nothing else ------------------
+def raising_on_arrays(T, Q, V, A0, lam):
+    """staleness_cost written with math.exp: right on a number, a TypeError on an array."""
+    x = lam * T
+    return Q * V * A0 * (T - (1 - math.exp(-x)) / lam)
+
+
+def right_cost_rate_through(sub: FakeSubmission):
+    def cost_rate(T, C, Q, V, A0, lam):  # the solution's formula, through the student's own staleness_cost
+        return (sub.functions["staleness_cost"](T, Q, V, A0, lam) + C) / T
+
+    return cost_rate
+
+
+def retraining_with(staleness_cost, cost_rate=None) -> FakeSubmission:
+    sub = retraining(staleness_cost)
+    sub.functions["cost_rate"] = cost_rate or right_cost_rate_through(sub)
+    for T in (7.0, 30.0):  # the suite has used staleness_cost on numbers, where the reference differs
+        sub.__dict__.setdefault("_suite_inputs", {}).setdefault("staleness_cost", []).append(((T, *WORKED[1:]), {}))
+    return sub
+
+
+ARRAY_CALL = (np.array([0.25, 1.0, 7.0]), *WORKED)
+
+
+def close_array(got, want, *, call) -> None:
+    """An array of the expected shape, element-wise close (as the suite's array questions ask)."""
+    if not isinstance(got, np.ndarray) or got.shape != np.shape(want) or not np.allclose(got, want, rtol=1e-6):
+        raise GradingFailure(f"{call} returned {got!r}; expected {want!r}")
+
+
+def test_a_right_function_failing_in_an_upstream_that_raises_on_arrays_passes(node):
+    sub = retraining_with(raising_on_arrays)
+    compare(SimpleNamespace(_submission=sub), "cost_rate", ARRAY_CALL, check=close_array)
+    note = node.user_properties[0][1]
+    assert "error carried forward" in note and "staleness_cost" in note and "TypeError" in note, note
+
+
+@pytest.mark.parametrize("case", ["upstream raises everywhere", "downstream raises by itself",
+                                  "downstream forges the upstream's error", "upstream right on arrays"])
+def test_no_credit_for_an_error_that_is_not_the_upstreams(case, node):
+    def always(T, Q, V, A0, lam):
+        raise TypeError("only length-1 arrays can be converted to Python scalars")
+
+    def by_itself(T, C, Q, V, A0, lam):
+        raise ValueError("not done")
+
+    def forged(T, C, Q, V, A0, lam):  # the upstream's very message, raised in the answer's own code
+        try:
+            raising_on_arrays(T, *WORKED[1:])
+        except TypeError as exc:
+            raise TypeError(str(exc)) from None
+        return 0.0
+
+    upstream, downstream = {
+        "upstream raises everywhere": (always, None),
+        "downstream raises by itself": (raising_on_arrays, by_itself),
+        "downstream forges the upstream's error": (raising_on_arrays, forged),
+        "upstream right on arrays": (opsmath.staleness_cost, by_itself),
+    }[case]
+    with pytest.raises(StudentCallFailed):
+        compare(SimpleNamespace(_submission=retraining_with(upstream, downstream)), "cost_rate", ARRAY_CALL,
+                check=close_array)
+    assert node.user_properties == []
+
+
+# -- None is data where the reference function answers None --------------------------------------------------------
+FRACTION_INPUTS = [((10_000, 1_000_000, 1.0), {}), ((10_000, 1_000, 1.0), {}), ((500, 20_000.0, 2.0), {})]
+
+
+def canary(min_traffic_fraction) -> FakeSubmission:
+    s = opsmath.TRACKS["edge_guardian"].scenario
+    n = opsmath.canary_sample_size(s.canary_confidence, s.edge_case_rate)
+    sub = FakeSubmission("canary_duration", {"min_traffic_fraction": min_traffic_fraction},
+                         {"TRACK": "edge_guardian", "n_required": n})
+    sub._suite_inputs = {"min_traffic_fraction": list(FRACTION_INPUTS)}
+    return sub
+
+
+def fraction_or_none(got, want, *, call) -> None:
+    """A traffic fraction, or None when even all the traffic is too slow (as the suite grades it)."""
+    check_equal(got, None, call=call) if want is None else check_close(got, want, call=call)
+
+
+def grade_needed_fraction(sub: FakeSubmission) -> None:
+    from grader.dependencies import reference_namespace
+
+    reference = reference_namespace("canary_duration", "edge_guardian")
+    sub.values["needed_fraction"] = sub.functions["min_traffic_fraction"](  # the track cell, run by the student
+        sub.values["n_required"], reference["scenario"].request_rate_per_hour, reference["budget"])
+    compare_answer(sub, "needed_fraction", reference["needed_fraction"], track=opsmath.TRACKS["edge_guardian"],
+                   check=fraction_or_none)
+
+
+def inverted_fraction(samples, request_rate, budget):
+    fraction = request_rate * budget / samples  # the mistake: r b / n
+    return None if fraction > 1 else float(fraction)
+
+
+def test_none_from_an_upstream_whose_reference_answers_none_is_carried_forward(node):
+    sub = canary(inverted_fraction)
+    grade_needed_fraction(sub)
+    assert sub.values["needed_fraction"] is None  # the track's answer through the mistake: "not feasible"
+    assert "min_traffic_fraction" in node.user_properties[0][1]
+
+
+def test_no_credit_through_an_upstream_answering_none_everywhere(node):
+    sub = canary(lambda samples, request_rate, budget: None)
+    with pytest.raises(GradingFailure):
+        grade_needed_fraction(sub)
+    assert node.user_properties == []
+
+
+# -- "constant" is judged over a broad probe set, not over the suite's few inputs -----------------------------------
+STATUS_INPUTS = [((v,), {}) for v in (0.0, 0.05, 0.15, 0.25, 3.0, 0.1, 0.2)]
+
+
+def percent_status(psi_value):
+    """Thresholds in percent: "stable" on every input the suite gives, a real attempt on PSI values in percent."""
+    if psi_value < 10:
+        return "stable"
+    return "investigate" if psi_value <= 20 else "significant"
+
+
+def grade_live_status(drift_status) -> FakeSubmission:
+    from grader.dependencies import reference_namespace
+
+    reference = reference_namespace("drift_detective", "edge_guardian")
+    sub = FakeSubmission("drift_detective", {"drift_status": drift_status},
+                         {"TRACK": "edge_guardian", "live_psi": reference["live_psi"]})
+    sub.values["live_status"] = drift_status(reference["live_psi"])
+    sub._suite_inputs = {"drift_status": list(STATUS_INPUTS)}
+    compare_answer(sub, "live_status", reference["live_status"], track=opsmath.TRACKS["edge_guardian"],
+                   check=check_equal)
+    return sub
+
+
+def test_an_upstream_constant_on_the_suites_inputs_only_is_a_real_attempt(node):
+    assert {percent_status(*a) for a, _ in STATUS_INPUTS} == {"stable"}
+    grade_live_status(percent_status)
+    assert "drift_status" in node.user_properties[0][1]
+
+
+@pytest.mark.parametrize("status", [
+    lambda psi_value: "stable",
+    lambda psi_value: "stable" if psi_value < 1e6 else "significant",  # constant except on absurd inputs
+    lambda psi_value: "significant" if psi_value == 12345.678 else "stable",
+])
+def test_no_credit_through_an_upstream_constant_on_every_probe(status, node):
+    with pytest.raises(GradingFailure):
+        grade_live_status(status)
+    assert node.user_properties == []
+
+
+DEMO = {"extractor": "demo", "version": "0.1.0", "features": [["gain", "float32"], ["pitch", "int8"]],
+        "params": {"window": 64}}
+PAIRS = [((DEMO, {**DEMO, "features": [("gain", "float32"), ("pitch", "int8")]}), {}),  # tuples: compatible
+         ((DEMO, {**DEMO, "version": "0.2.0"}), {}), ((DEMO, {**DEMO, "params": {"window": 128}}), {})]
+
+
+def grade_compatible_after_upgrade(is_compatible) -> None:
+    from grader.dependencies import reference_namespace
+
+    reference = reference_namespace("ensemble_lockdown", "cloud_titan")
+    sub = FakeSubmission("ensemble_lockdown", {"is_compatible": is_compatible},
+                         {"TRACK": "cloud_titan", "compatible_after_upgrade": reference["compatible_after_upgrade"]})
+    sub._suite_inputs = {"is_compatible": list(PAIRS)}
+    compare_answer(sub, "compatible_after_upgrade", reference["compatible_after_upgrade"], track=None,
+                   check=check_equal)
+
+
+def test_a_comparison_is_also_probed_on_a_contract_against_itself():
+    def raw_equality(trained_on, serving):  # False on every pair the suite gave, True on equal dicts
+        return trained_on == serving
+
+    assert not any(raw_equality(*a) for a, _ in PAIRS)
+    grade_compatible_after_upgrade(raw_equality)  # the right value, from the student's own (wrong) function
+    with pytest.raises(GradingFailure, match="not a real attempt"):
+        grade_compatible_after_upgrade(lambda trained_on, serving: False)
+
+
+# -- end to end: the sandbox names the function an error was raised in, for a call and for a track cell's line ------
+TOIL = '''
+def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5, heterogeneity=1.0):
+    {body}
+
+
+def platform_toil(n, platform_alert_hours=5, deploy_hours=1, platform_dependency_hours=2):
+    n = np.asarray(n, dtype=float)
+    n_log_n = np.where(n > 0, n * np.log2(np.maximum(n, 1.0)), 0.0)
+    return platform_alert_hours * n + (deploy_hours + platform_dependency_hours) * n_log_n
+
+
+def break_even_models(capex, hourly_cost, heterogeneity=1.0):
+    for largest in (1_000, 1_000_000):
+        n = np.arange(1, largest + 1)
+        manual = hourly_cost * manual_toil(n, heterogeneity=heterogeneity)
+        platform = capex + hourly_cost * platform_toil(n)
+        hits = np.flatnonzero(manual >= platform)
+        if hits.size:
+            return int(n[hits[0]])
+    return None
+'''
+SCALAR_ONLY = ("n_log_n = n * math.log2(max(float(n), 1.0))  # math.log2: an array raises\n"
+               "    return alert_hours * n + deploy_hours * n_log_n + heterogeneity * dependency_hours * n**2")
+
+
+def small_notebook(tmp_path, body: str):
+    import json
+
+    from grader.plugin import Submission
+
+    cells = ['TRACK = "edge_guardian"\nimport math\nimport numpy as np', TOIL.format(body=body),
+             "n_star = break_even_models(750_000, 180, heterogeneity=0.4)\nprint(n_star)"]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c}
+                    for c in cells]}
+    path = tmp_path / f"{abs(hash(body))}.ipynb"
+    path.write_text(json.dumps(nb))
+    sub = Submission(path, "platform_roi")
+    sub._suite_inputs = {"manual_toil": [((n,), {}) for n in (64, 80, 3)]}  # numbers: where the mistake is right
+    return sub
+
+
+@pytest.mark.parametrize("body, credited", [
+    (SCALAR_ONLY, True),
+    ("raise TypeError('only length-1 arrays can be converted to Python scalars')", False),  # raises everywhere
+])
+def test_a_track_line_that_fails_in_the_students_upstream(tmp_path, node, body, credited):
+    from grader.dependencies import reference_namespace
+    from grader.plugin import StudentProxy
+
+    sub = small_notebook(tmp_path, body)
+    try:
+        expected = reference_namespace("platform_roi", "edge_guardian")["n_star"]
+        if credited:
+            compare(StudentProxy(sub), "break_even_models", (500_000, 150), expected=80, check=check_equal)
+            assert "raised in manual_toil" in node.user_properties[0][1], node.user_properties
+            compare_answer(sub, "n_star", expected, track=opsmath.TRACKS["edge_guardian"], check=check_equal)
+        else:
+            with pytest.raises(StudentCallFailed, match="raised StudentException: TypeError"):
+                compare(StudentProxy(sub), "break_even_models", (500_000, 150), expected=80, check=check_equal)
+            with pytest.raises(StudentCallFailed, match="n_star is not defined"):
+                compare_answer(sub, "n_star", expected, track=opsmath.TRACKS["edge_guardian"], check=check_equal)
+            assert node.user_properties == []
+    finally:
+        sub.close()
