@@ -20,7 +20,8 @@ rules that keep it fair and ungameable are listed in :func:`carry_forward`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -62,6 +63,8 @@ _KEPT = 32
 """Inputs the suite gave each function, kept (by reference) for the broad probe when the first one finds it constant."""
 _SCALES = (0.01, 0.1, 10.0, 100.0)
 """The broad probe also calls an upstream function on every kept input with its floats scaled by these factors."""
+_BROAD = 96
+"""Most calls of one broad probe (it stops at the first proof that the function varies)."""
 _SLICE = 50_000
 """Longest 1-D array sent to an upstream function in one call while recomputing (see ``_Recorder._call``)."""
 _LONGEST = 2_000_000
@@ -569,28 +572,25 @@ class _Recorder:
         reference = dependencies.reference_namespace(self.submission.assignment, track)[name]
         suite = self.submission.__dict__.get("_suite_inputs", {}).get(name, [])
         mine = [(a, k, v) for n, a, k, v in self.calls if n == name]
-        observed = self._probe(name, suite[:_PROBES]) + mine[:_PROBES]
-        if strict:
-            observed = [o for o in observed if not _odd(o[2])]
+        observed = [o for o in [*self._probe(name, suite[:_PROBES]), *mine[:_PROBES]] if not (strict and _odd(o[2]))]
         verdict = _varies(reference, observed)
         if verdict is False or (strict and verdict is None):
             kept = [*suite, *((a, k) for a, k, _ in mine[:_KEPT])]
-            broad = self._probe(name, [*suite[_PROBES:], *(s for a, k in kept for s in _derived(a, k))])
-            observed += [o for o in broad + mine[_PROBES:_KEPT] if not (strict and _odd(o[2]))]
-            verdict = _varies(reference, observed)
+            broad = itertools.islice(itertools.chain(suite[_PROBES:], (d for a, k in kept for d in _derived(a, k))),
+                                     _BROAD)
+            more = itertools.chain(observed, mine[_PROBES:_KEPT], self._probe(name, broad))
+            verdict = _varies(reference, (o for o in more if not (strict and _odd(o[2]))))
         verdicts[(name, strict)] = verdict
         return verdict
 
-    def _probe(self, name: str, inputs: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]
-               ) -> list[tuple[tuple[Any, ...], dict[str, Any], Any]]:
-        """The student's ``name`` on each input (an input on which it raises is left out)."""
-        out = []
+    def _probe(self, name: str, inputs: Iterable[tuple[tuple[Any, ...], dict[str, Any]]]
+               ) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], Any]]:
+        """The student's ``name`` on each input, called as it is read (an input on which it raises is left out)."""
         for args, kwargs in inputs:
             try:
-                out.append((args, kwargs, self.submission.call(name, *args, **kwargs)))
+                yield args, kwargs, self.submission.call(name, *args, **kwargs)
             except StudentCallFailed:
                 continue
-        return out
 
     def _reference_gives(self, name: str, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                          track: str) -> bool:
@@ -638,21 +638,31 @@ def _derived(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[tuple[tu
         yield (args[1], args[1], *args[2:]), kwargs
 
 
-def _varies(reference: Callable[..., Any], observed: list[tuple[tuple[Any, ...], dict[str, Any], Any]]) -> bool | None:
+def _varies(reference: Callable[..., Any], observed: Iterable[tuple[tuple[Any, ...], dict[str, Any], Any]]
+            ) -> bool | None:
     """False when the student's function gives one and the same value on inputs where the reference's values differ.
 
-    ``None`` when the inputs cannot tell (the reference gives them all one value, or fewer than two ran).
+    ``None`` when the inputs cannot tell (the reference gives them all one value, or fewer than two ran). ``observed``
+    is read lazily and no further than the first proof that both vary (later probes are not even called).
     """
-    mine, theirs = [], []
+    first: tuple[Any, Any] | None = None
+    count, mine_varies, theirs_vary = 0, False, False
     for args, kwargs, value in observed:
         try:
-            theirs.append(reference(*args, **kwargs))
+            want = reference(*args, **kwargs)
         except Exception:
             continue
-        mine.append(value)
-    if len(theirs) < 2 or all(_same(theirs[0], other) for other in theirs[1:]):
+        count += 1
+        if first is None:
+            first = (value, want)
+            continue
+        mine_varies = mine_varies or not _same(first[0], value)
+        theirs_vary = theirs_vary or not _same(first[1], want)
+        if mine_varies and theirs_vary:
+            return True
+    if count < 2 or not theirs_vary:
         return None
-    return not all(_same(mine[0], other) for other in mine[1:])
+    return mine_varies
 
 
 def _with_blame(original: GradingFailure, recorder: _Recorder, track: str) -> GradingFailure:

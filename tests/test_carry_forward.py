@@ -416,3 +416,17 @@ def test_a_track_line_that_fails_in_the_students_upstream(tmp_path, node, body, 
             assert node.user_properties == []
     finally:
         sub.close()
+
+
+def test_the_sandbox_names_the_notebook_function_an_error_was_raised_in():
+    from grader.plugin import protected_paths
+    from grader.sandbox.parent import Limits, Sandbox, StudentException
+
+    cells = ["import math\n\ndef inner(x):\n    return math.exp(x)\n\ndef outer(x):\n    return inner(x) + 1\n",
+             "ok = outer(1.0)\nbad = outer([1.0])\nworse = undefined_name\n"]
+    with Sandbox(cells, protected=protected_paths(), limits=Limits(cell_seconds=10, call_seconds=5)) as box:
+        with pytest.raises(StudentException) as raised:
+            box.call("outer", "x")
+        assert raised.value.origin == "inner" and str(raised.value).startswith("TypeError")
+        failures = box.cell_results[1].failures
+        assert [(f.line, f.origin) for f in failures] == [(2, "inner"), (3, "<module>")]
