@@ -19,15 +19,15 @@ VARIANTS = {
     },
     "log_of_p": {
         "why": "ln(p) instead of ln(1-p) in the denominator: n collapses to 1 or 2, losing all of canary_sample_size "
-               "(4) and n_required (1): a bound that is 1 on every probed input is not a real attempt, so nothing is "
-               "carried forward through it. shadow_hours, fits_release_cycle and needed_fraction are right given the "
-               "student's own n_required (error carried forward).",
+               "(4). It is 1 on the suite's first inputs but 2 on others (high failure rates), so it is a real "
+               "attempt: n_required is right given it, and shadow_hours, fits_release_cycle and needed_fraction "
+               "given the student's own n_required (error carried forward).",
         "replace": {
             "def canary_sample_size(": '''def canary_sample_size(confidence, failure_rate):
     return max(1, math.ceil(math.log(1 - confidence) / math.log(failure_rate)))
 ''',
         },
-        "lost": 5,
+        "lost": 4,
     },
     "floor_not_ceil": {
         "why": "int() truncates the ratio (a floor), one request short of the bound almost always: loses all of "

@@ -49,11 +49,12 @@ VARIANTS = {
     },
     "heterogeneity_everywhere": {
         "why": "Heterogeneity multiplies the whole manual toil instead of the N² term only: checks at h = 1 pass, "
-               "manual_toil/random coefficients (1.5) fails. With h = 0 the toil vanishes, so the solution's "
-               "team_capacity_models (doubling until the toil exceeds the capacity) runs out of memory on a random "
-               "capacity at h = 0 (1). Everything else that depends on manual_toil (break-even at h = 2.5 and h = 0, "
-               "random decisions, the three edge_guardian answers at h = 2) is right given the student's own toil "
-               "and keeps its points by error carried forward.",
+               "manual_toil/random coefficients (1.5) fails. With h = 0 the toil vanishes, so team_capacity_models "
+               "(doubling until the toil exceeds the capacity) fails on a random capacity at h = 0, exactly as the "
+               "solution's own code does through this toil (the same error, error carried forward). Everything else "
+               "that depends on manual_toil (break-even at h = 2.5 and h = 0, random decisions, the three "
+               "edge_guardian answers at h = 2) is right given the student's own toil and keeps its points by error "
+               "carried forward.",
         "replace": {
             "def manual_toil(": '''def manual_toil(n, alert_hours=20, deploy_hours=1, dependency_hours=0.5,
                 heterogeneity=1.0):
@@ -62,7 +63,7 @@ VARIANTS = {
     return heterogeneity * (alert_hours * n + deploy_hours * n_log_n + dependency_hours * n**2)
 ''',
         },
-        "lost": 2.5,
+        "lost": 1.5,
     },
     "capex_only": {
         "why": "break_even_models compares manual toil with the capex alone, forgetting the toil that remains with "

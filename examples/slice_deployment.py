@@ -16,8 +16,10 @@ VARIANTS = {
     "gate_target_only": {
         "why": "Gate that checks the sample floor and the target slice but ignores regressions on the other slices, "
                "on the mobile_nomad track (low_battery 0.93 -> 0.90): loses rollout_gate/track tables (1), "
-               "rollout_gate/rules (1), rollout_gate/tolerance boundary (0.5), rollout_gate/random tables (1.5) and "
-               "gate_approved (1); its sample-floor cases have no regression and still pass.",
+               "rollout_gate/rules (1), rollout_gate/tolerance boundary (0.5) and rollout_gate/random tables (1.5); "
+               "its sample-floor cases have no regression and still pass. gate_approved is right given the student's "
+               "own gate, which approves on the four tracks but refuses too-small samples (a real attempt, not a "
+               "constant): error carried forward.",
         "replace": {
             "def rollout_gate(": '''def rollout_gate(old, new, target_slice, tolerance=0.01, min_samples=100):
     if (old["n"] < min_samples).any() or (new["n"] < min_samples).any():
@@ -26,7 +28,7 @@ VARIANTS = {
 ''',
         },
         "track": "mobile_nomad",
-        "lost": 5,
+        "lost": 4,
     },
     "gate_no_min_samples": {
         "why": "Gate without the sample-floor rule (approves on too little evidence): loses rollout_gate/min samples "
