@@ -87,7 +87,8 @@ MUTANTS = {
     "h_cs_round": mistake(
         "round instead of ceil, no guard",
         "canary_sample_size",
-        edit=_cs(CEIL, "n = max(1, round(log_miss / log_clean))"),
+        # held-out fix: with the guard kept, the guard's loops corrected any start (not a mistake); no guard here
+        edit={CS: [(CEIL, "n = max(1, round(log_miss / log_clean))"), (GUARD_DOWN + GUARD_UP, "")]},
     ),
     "h_cs_truncate": mistake(
         "int() truncation of the ratio",
@@ -103,7 +104,10 @@ MUTANTS = {
         "ln(C) instead of ln(1 - C)", "canary_sample_size", edit=_cs("math.log1p(-confidence)", "math.log(confidence)")
     ),
     "h_cs_inverted_ratio": mistake(
-        "ratio upside down", "canary_sample_size", edit=_cs(CEIL, "n = max(1, math.ceil(log_clean / log_miss))")
+        "ratio upside down, no guard",
+        "canary_sample_size",
+        # held-out fix: with the guard kept, its loops walked from the wrong start to the right n (not a mistake)
+        edit={CS: [(CEIL, "n = max(1, math.ceil(log_clean / log_miss))"), (GUARD_DOWN + GUARD_UP, "")]},
     ),
     "h_cs_float": mistake("returns a float", "canary_sample_size", edit=_cs("return int(n)", "return float(n)")),
     "h_cs_plus_one": mistake(
@@ -262,15 +266,16 @@ MUTANTS = {
         edit={WE: [("(1 - p0) * math.log((1 - p1) / (1 - p0))", "math.log((1 - p1) / (1 - p0))")]},
     ),
     "h_sp_track_confidence": mistake(
-        "alpha = beta = confidence instead of 1 - confidence",
+        # held-out fix: alpha = beta = C first, but Wald's E[N] is symmetric in alpha <-> 1 - alpha when alpha = beta
+        # (the same number: no grader can see it); the realistic slip kept here splits the risk as a two-sided test
+        "alpha = beta = (1 - confidence) / 2 (risk split as if two-sided)",
         "sprt",
         edit={
             SP: [
                 (
                     SPRT,
                     "sprt_expected_n = wald_expected_n(scenario.edge_case_rate,"
-                    " 2 * scenario.edge_case_rate, scenario.canary_confidence,"
-                    " scenario.canary_confidence)",
+                    " 2 * scenario.edge_case_rate, risk / 2, risk / 2)",
                 )
             ]
         },
@@ -289,8 +294,11 @@ MUTANTS = {
         },
     ),
     "h_sp_track_rounded": mistake(
+        # held-out fix: on edge_guardian E[N] is millions and the ceiling moves it by < 1e-6 (within the stated
+        # tolerance); on mobile_nomad (about 4,000) it does not
         "sprt_expected_n rounded up to an integer",
         "sprt",
+        track="mobile_nomad",
         edit={
             SP: [
                 (
@@ -316,9 +324,10 @@ MUTANTS = {
         "canary_sample_size_with_failures",
         edit={CF: [("stats.binom.cdf(failures, n, failure_rate)", "stats.binom.cdf(failures - 1, n, failure_rate)")]},
     ),
-    "h_cf_sf": mistake(
-        "survival function instead of the cdf",
-        "canary_sample_size_with_failures",
+    "h_cf_sf": alternative(
+        # held-out fix: written as a mistake, but sf(k) >= C is cdf(k) <= 1 - C (more precisely computed), which the
+        # suite admits on purpose where the two differ only by rounding
+        "survival function: sf(k) >= C, the same bound as cdf(k) <= 1 - C",
         edit={
             CF: [
                 (
@@ -446,3 +455,12 @@ MUTANTS = {
     "h_alt_track_mobile": alternative("the mobile_nomad track", track="mobile_nomad"),
     "h_alt_track_tiny": alternative("the tiny_pioneer track", track="tiny_pioneer"),
 }
+
+KNOWN_CASCADES = {
+    "h_cs_inverted_ratio": "heldout: this canary_sample_size returns 1 for every input, and error carried forward "
+    "refuses an upstream that is constant where the reference varies (by design), so n_required is charged again",
+    "h_mf_inverted": "heldout: this min_traffic_fraction returns None on the track (a value the notebook allows), and "
+    "carry.py treats an upstream None as a blank, so needed_fraction = min_traffic_fraction(...) is charged again",
+}
+for _name, _why in KNOWN_CASCADES.items():
+    MUTANTS[_name]["known_cascade"] = _why
