@@ -47,7 +47,7 @@ def main() -> int:
                         help="skip mutants whose edit does not apply (measuring an older version of the notebooks)")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(ASSIGNMENTS)
-    rows, problems, known = [], [], []
+    rows, problems, known, survivors = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="opsgrade-fairness-") as tmp:
         scratch = Path(tmp)
         solutions = _solutions(args.solutions, scratch)
@@ -63,6 +63,8 @@ def main() -> int:
             alternatives = [v for v in vs if v.kind == "alternative"]
             known += [f"{name}/{v.name}: {mutants[v.name]['known_cascade']}" for v in mistakes
                       if v.cascade and mutants[v.name].get("known_cascade")]
+            survivors += [f"{name}/{v.name}: {mutants[v.name]['known_survivor']}" for v in mistakes
+                          if not v.killed and mutants[v.name].get("known_survivor")]
             rows.append((name, len(mistakes), sum(v.killed for v in mistakes), len(alternatives),
                          sum(v.penalised for v in alternatives), sum(bool(v.cascade) for v in mistakes),
                          sum(v.carried for v in vs)))
@@ -81,6 +83,12 @@ def main() -> int:
               + (":" if args.verbose else ""))
         if args.verbose:
             for line in known:
+                print(" -", line)
+    if survivors:
+        print(f"\n{len(survivors)} of the mistakes not killed are limits of grading by value named in the corpus "
+              "(known_survivor)" + (":" if args.verbose else ""))
+        if args.verbose:
+            for line in survivors:
                 print(" -", line)
     if problems:
         print(f"\n{len(problems)} problem(s)" + (":" if args.verbose else " (--verbose lists them)"))

@@ -12,6 +12,7 @@ with (an ``int`` for a count, a ``float`` for a number, a ``bool``).
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "check_close",
     "check_equal",
     "describe_call",
+    "require_computed",
     "self_check",
     "self_check_close",
 ]
@@ -229,3 +231,34 @@ def check_equal(got: Any, expected: Any, *, call: str) -> None:
             ok = False
     if not ok:
         raise GradingFailure(f"{call} returned {_short(got)}; expected {_short(expected)}")
+
+
+def _typed_literal(node: ast.expr | None) -> bool:
+    """A number, bool or string written as such (``1.0``, ``-3``, ``True``, ``"abc"``), not computed."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str))
+
+
+def require_computed(cells: Sequence[str], name: str) -> None:
+    """Fail when the notebook's last top-level assignment to ``name`` is a value typed in, not computed.
+
+    A track answer typed in from an output, a worked example or another track can equal the right value on the
+    student's own track (``max_shadow_share = 1.0``), where comparing values cannot tell it from the computation
+    the notebook asks for; the source can. Cells that do not parse (magics) are skipped.
+    """
+    last: ast.expr | None = None
+    for source in cells:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                last = node.value
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) \
+                    and node.target.id == name:
+                last = node.value if isinstance(node, ast.AnnAssign) else None
+    if _typed_literal(last):
+        raise GradingFailure(f"{name} is typed in ({ast.unparse(last)}): the notebook computes it with your "
+                             "functions and your track's constants (a typed-in value earns nothing)")

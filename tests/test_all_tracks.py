@@ -19,6 +19,7 @@ import functools
 import importlib
 import inspect
 import math
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,6 +62,10 @@ def _suite(assignment: str) -> Any:
         return importlib.import_module(f"grader.suites.test_{assignment}")
 
 
+NO_SUBMISSION = types.SimpleNamespace(cells=[])
+"""Stands in for the submission while compare_answer is recorded: no cells, so no answer in it is typed in."""
+
+
 def expected_track_answers(assignment: str) -> dict[str, dict[str, Any]]:
     """Variable → {track: the value the hidden suite expects on that track}."""
     module = _suite(assignment)
@@ -77,7 +82,7 @@ def expected_track_answers(assignment: str) -> dict[str, dict[str, Any]]:
             wanted = _variables_read(fn)
             for key in TRACK_KEYS:
                 recorded.clear()
-                fn(submission=None, track=opsmath.TRACKS[key])
+                fn(submission=NO_SUBMISSION, track=opsmath.TRACKS[key])
                 assert recorded, f"{test_name} on {key}: compared nothing"
                 assert set(recorded) <= wanted, f"{test_name} on {key}: recorded {sorted(recorded)}, grades {wanted}"
                 for variable, value in recorded.items():

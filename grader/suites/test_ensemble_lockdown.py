@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import grader.plugin  # noqa: F401  (loads the grading Hypothesis profile before @settings below)
 import opsmath
 from grader.carry import compare, compare_answer
-from grader.checks import GradingFailure, _short, check_equal
+from grader.checks import GradingFailure, _short, check_equal, require_computed
 from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
 from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
@@ -39,8 +39,8 @@ PARAM_KEYS = ["window", "normalisation", "sample_rate", "clip", "Mode", "bands"]
 PARAM_VALUES = [64, 16_000, -1, 0, 0.5, 1e-3, 2.5e5, -7.25, "global_zscore", "per_window_minmax", "", "Ω-mode",
                 True, False, None]
 EXTRACTORS = ["noise_isolator", "camera_backbone", "x", ""]
-VERSIONS = ["1.0.0", "2.0.0", "1.10.0", "0.1"]
-EDITS = ["drop", "add", "dtype", "swap", "version", "extractor", "param", "none"]
+VERSIONS = ["1.0.0", "2.0.0", "1.10.0", "0.1", 2, 1.5]  # a number too: the notebook normalises it with str()
+EDITS = ["drop", "add", "dtype", "swap", "version", "extractor", "param", "none", "reverse_retype"]
 # Contracts are built from a drawn seed with random.Random: two draws per example instead of dozens
 # keeps the properties fast enough for a ~1 s grading run.
 
@@ -82,7 +82,11 @@ def _edit(rnd: random.Random, edit: str, features: list, b: dict) -> None:
         i, j = rnd.sample(range(len(features)), 2)
         features[i], features[j] = features[j], features[i]
     elif edit == "version":
-        b["version"] = rnd.choice(["1.0.0", "2.0.0", "1.0.1"])
+        b["version"] = rnd.choice(["1.0.0", "2.0.0", "1.0.1", "2", 2])
+    elif edit == "reverse_retype":  # several dtype changes in another order: each list keeps its own side's order
+        features.reverse()
+        for f in features:
+            f[1] = rnd.choice([d for d in DTYPES if d != f[1]])
     elif edit == "extractor":
         b["extractor"] = rnd.choice(["noise_isolator", "text_detector"])
     elif edit == "param":
@@ -157,9 +161,10 @@ def test_fingerprint_demo(student):
 
 @pytest.mark.question("schema_fingerprint", points=0.5)
 def test_fingerprint_defaults(student):
-    """Missing extractor, version and params are normalised"""
+    """Missing extractor, version and params are normalised; a numeric version or feature name becomes a string"""
     for contract in ({"features": [["gain", "float32"]]},
                      {"features": [("pitch", "int8"), ("gain", "float32")], "version": "3.1"},
+                     {"features": [["gain", "float32"], [7, "int8"]], "version": 2, "extractor": "x"},
                      {"params": {}, "extractor": "", "features": [["b", "int8"], ["a", "bool"]]}):
         compare(student, "schema_fingerprint", (contract,), check=check_equal)
 
@@ -225,6 +230,11 @@ def test_contract_diff_track(student, track):
         ["x", "float32"], ["gain", "float64"], ["edge-density", "float32"], ["band_1", "float16"]]}
     for a, b in ((old, new), (new, old)):
         compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
+    # reordered and every dtype changed: dtype_changed follows trained_on's order, not serving's
+    old = {"features": [["snr", "float32"], ["gain", "float32"], ["pitch", "int8"]]}
+    new = {"features": [["pitch", "int16"], ["gain", "float64"], ["snr", "float16"]]}
+    for a, b in ((old, new), (new, old)):
+        compare(student, "contract_diff", (a, b), reference=_expected_diff, check=check_diff)
 
 
 @pytest.mark.question("contract_diff", points=1.5)
@@ -271,7 +281,7 @@ def test_psi_from_samples_matches_reference(student, train, live, bins):
 
 @pytest.mark.question("psi_from_samples", points=1)
 def test_psi_from_samples_out_of_range_and_constant(student):
-    """Live values outside the training range; constant training data"""
+    """Live values outside the training range; constant training data; a value on an exact edge goes right"""
     rng = np.random.default_rng(12)
     train = rng.normal(0, 1, 400).tolist()
     live = (rng.normal(0, 1, 400) + np.r_[np.full(40, 50.0), np.zeros(320), np.full(40, -50.0)]).tolist()
@@ -281,6 +291,10 @@ def test_psi_from_samples_out_of_range_and_constant(student):
                      ".tolist(); psi_from_samples(train, live)")
     const, other = [2.5] * 30, [1.0] * 10 + [2.5] * 10 + [4.0] * 10
     compare(student, "psi_from_samples", (const, other))
+    # edges 0, 1, ..., 8 that every spelling of the quantiles computes exactly (no rounding to fall on either side
+    # of, unlike the ties admissible_psis allows): the notebook's side="right" puts a value on an edge above it
+    exact, on_edges = [float(i) for i in range(9)], [1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 5.0, 7.0, 8.0, 8.0, 4.0, 6.0]
+    compare(student, "psi_from_samples", (exact, on_edges), {"bins": 8})
 
 
 @pytest.mark.question("psi_from_samples", points=0.5)
@@ -355,6 +369,7 @@ def test_fingerprint_v1(submission, track):
     """fingerprint_v1 for your track"""
     expected = opsmath.schema_fingerprint(extractor_contracts(track)["1.0.0"])
     compare_answer(submission, "fingerprint_v1", expected, track=track, check=check_equal)
+    require_computed(submission.cells, "fingerprint_v1")
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -367,6 +382,7 @@ def test_compatible_after_upgrade(submission):
     assert len(answers) == 1, "compatible_after_upgrade became track-specific: grade it with the track fixture"
     compare_answer(submission, "compatible_after_upgrade", answers.pop(), track=None, check=check_equal,
                    call="compatible_after_upgrade")
+    require_computed(submission.cells, "compatible_after_upgrade")
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -374,6 +390,7 @@ def test_skewed(submission, track):
     """skewed for your track (PSI > 0.2, worst first)"""
     skew = opsmath.feature_skew(feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0"))
     compare_answer(submission, "skewed", opsmath.skewed_features(skew), track=track, check=check_names)
+    require_computed(submission.cells, "skewed")
 
 
 def check_names(got, expected: list, *, call) -> None:
@@ -388,6 +405,7 @@ def test_accuracy_drop(submission, track):
     expected = trace["1.0.0"]["frozen"] - trace["2.0.0"]["frozen"]
     assert math.isfinite(expected)
     compare_answer(submission, "accuracy_drop", expected, track=track)
+    require_computed(submission.cells, "accuracy_drop")
 
 
 # -- precision_skew (hardware in the loop) ------------------------------------------------
@@ -423,3 +441,4 @@ def test_quantization_matches_reference(student, args):
 def test_track_precision_skew(submission, track):
     """precision_skew for your track"""
     compare_answer(submission, "precision_skew", precision_skew_reference(track), track=track)
+    require_computed(submission.cells, "precision_skew")

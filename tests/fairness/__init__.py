@@ -18,7 +18,9 @@ spec, written from the notebook's own text (not from the hidden suite):
   forward;
 * ``known_cascade`` (optional): why this mistake is still charged downstream
   (a limit of error carried forward today, stated so that the test fails on
-  any *other* cascade while the table keeps counting this one).
+  any *other* cascade while the table keeps counting this one);
+* ``known_survivor`` (optional, mistakes): why this mistake keeps every point today (a limit of grading by value,
+  stated so that the test fails on any *other* survivor while the table keeps counting this one as not killed).
 
 :func:`grade_corpus` grades one assignment's mutants (and the solution) in
 one batch; :func:`verdicts` turns the results into per-mutant verdicts that
@@ -241,7 +243,7 @@ def verdicts(
             only = spec["only"]
             only = {only} if isinstance(only, str) else set(only)
             v.cascade = {q: p for q, p in v.lost.items() if q not in only}
-            if not v.lost:
+            if not v.lost and not spec.get("known_survivor"):
                 v.problems.append(f"{label} lost no points")
             elif v.cascade and not spec.get("known_cascade"):
                 v.problems.append(f"{label} cascades beyond {sorted(only)}: lost {v.lost}")
