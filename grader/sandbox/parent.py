@@ -38,6 +38,11 @@ _CONTEXT: mp.context.BaseContext | None = None
 _SPAWN_LOCK = threading.Lock()
 
 
+HASH_SEED = "0"
+"""``PYTHONHASHSEED`` of the sandbox's forkserver: the same submission iterates its sets of strings in the same
+order on every run, on Gradescope and locally (a ``list(set_of_names)`` answer is graded the same each time)."""
+
+
 def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
     """A forkserver context whose server preloads the child module and the scientific stack (set up once).
 
@@ -57,6 +62,9 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         os.environ.setdefault("MPLBACKEND", "Agg")
+        # str hashes, hence set and dict-of-set iteration orders in student code, must not depend on the run: the
+        # forkserver (and every child forked from it) takes the seed of this environment when it starts
+        os.environ["PYTHONHASHSEED"] = HASH_SEED
         if preload is None:
             from grader.sandbox import child
 
