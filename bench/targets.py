@@ -74,6 +74,7 @@ class MemorySampler:
         self.peak_worker_pss_mb = 0.0
         self.peak_worker_rss_mb = 0.0
         self.peak_process_rss_mb = 0.0
+        self.peak_members: list[dict] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -119,7 +120,7 @@ class MemorySampler:
                 pid = todo.pop()
                 mine.append(pid)
                 todo.extend(children.get(pid, []))
-            groups: dict[int, list[float]] = {}
+            groups: dict[int, list] = {}
             for pid in mine:
                 session = table[pid][1]
                 pss, rss = self._memory(pid)
@@ -127,12 +128,22 @@ class MemorySampler:
                 # a worker leads its own session, and its parent (the batch's parent) is not in ours
                 parent = table.get(session, (0, 0))[0]
                 if session != my_session and parent in table and table[parent][1] != my_session:
-                    group = groups.setdefault(session, [0.0, 0.0])
+                    group = groups.setdefault(session, [0.0, 0.0, []])
                     group[0] += pss
                     group[1] += rss
-            for pss, rss in groups.values():
-                self.peak_worker_pss_mb = max(self.peak_worker_pss_mb, pss)
+                    group[2].append({"role": self._role(pid, table[pid][0], session), "pss_mb": round(pss, 1),
+                                     "rss_mb": round(rss, 1)})
+            for pss, rss, members in groups.values():
+                if pss > self.peak_worker_pss_mb:
+                    self.peak_worker_pss_mb, self.peak_members = pss, members
                 self.peak_worker_rss_mb = max(self.peak_worker_rss_mb, rss)
+
+    @staticmethod
+    def _role(pid: int, ppid: int, session: int) -> str:
+        """worker, its forkserver, or a sandbox child (forked by the forkserver): what the peak was made of."""
+        if pid == session:
+            return "worker"
+        return "forkserver" if ppid == session else "sandbox child"
 
 
 def verdict(ok: bool) -> str:
@@ -203,7 +214,8 @@ def step_warm(names: list[str], sizes: dict, work: Path) -> dict:
                                                                      for w, ps in passes.items()},
             "one_worker_walls_s": per_assignment, "speedup": walls[1] / walls[2],
             "peak_worker_pss_mb": memory.peak_worker_pss_mb, "peak_worker_rss_mb": memory.peak_worker_rss_mb,
-            "peak_process_rss_mb": memory.peak_process_rss_mb, "scores_differing_between_passes": unstable,
+            "peak_process_rss_mb": memory.peak_process_rss_mb, "peak_worker_members": memory.peak_members,
+            "scores_differing_between_passes": unstable,
             "out": str(work / "ours-1")}
 
 
@@ -437,7 +449,8 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
           f"({warm_rate:.1f}/min), 2 workers {warm['wall_s'][2]:.1f} s; otter {otter_rate:.1f}/min "
           f"(mean of {sum(len(e['otter_runs_s']) for e in batch['assignments'].values())} runs)")
     print(f"memory: peak per worker (PSS of its group) {warm['peak_worker_pss_mb']:.0f} MB (RSS sum "
-          f"{warm['peak_worker_rss_mb']:.0f} MB), largest single process {warm['peak_process_rss_mb']:.0f} MB")
+          f"{warm['peak_worker_rss_mb']:.0f} MB), largest single process {warm['peak_process_rss_mb']:.0f} MB; "
+          "at the peak: " + ", ".join(f"{m['role']} {m['pss_mb']:.0f}" for m in warm.get("peak_worker_members", [])))
     print(f"flat ({flat['assignment']}): " + ", ".join(f"N={p['n']}: {p['per_submission_s']:.3f} s/sub "
                                                       f"(median exec {p['median_execution_time_s']:.2f} s)"
                                                       for p in flat["points"])
