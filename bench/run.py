@@ -11,8 +11,8 @@ of time spent in hidden hypothesis properties.
     python bench/run.py --cold [--repeats 3] [--batch 6]
     python bench/run.py --issue22 [--quick] [--flat-assignment drift_detective]
 
-``--issue22`` measures every speed figure of issue 22 in one run (about 20-25 min on a quiet 2-core machine; with
-``--quick``, about 8 min at sizes too small for the targets) and prints each against its target (PASS/MISS): the
+``--issue22`` measures every speed figure of issue 22 in one run (about 30 min on a quiet 2-core machine; with
+``--quick``, about 10 min at sizes too small for the targets) and prints each against its target (PASS/MISS): the
 slowest cold ``execution_time`` on Gradescope's path, a batch of 6 per assignment on one worker against 6 ``otter
 run``s, a warm batch of 40 per assignment on one worker against otter, peak memory per worker, the cost per
 submission at batch sizes 6, 24, 96 and 240, 1 -> 2 workers, a real local Slurm's overhead per shard, and from them
@@ -328,8 +328,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=6, help="--cold: submissions per assignment in the batch ratio")
     parser.add_argument("--issue22", action="store_true",
                         help="every figure of issue 22 against its target, and the 6,000-submission projection "
-                             "(about 20-25 min on a quiet 2-core machine; see bench/targets.py)")
-    parser.add_argument("--quick", action="store_true", help="--issue22 at small sizes (about 8 min): a smoke run")
+                             "(about 30 min on a quiet 2-core machine; see bench/targets.py)")
+    parser.add_argument("--quick", action="store_true", help="--issue22 at small sizes (about 10 min): a smoke run")
     parser.add_argument("--flat-assignment", default="drift_detective",
                         help="--issue22: the assignment graded at batch sizes 6, 24, 96, 240")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Every speed figure of issue 22 from one run, each against its target, and the 6,000-submission projection.
 
-``python bench/run.py --issue22`` (about 20-25 min on a quiet 2-core machine; ``--quick``: about 8 min, smaller
+``python bench/run.py --issue22`` (about 30 min on a quiet 2-core machine; ``--quick``: about 10 min, smaller
 sizes, for checking that the script works; its figures are not the targets' and are written to
 ``issue22-quick.json``). In order:
 
@@ -382,7 +382,7 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
     sizes = QUICK if args.quick else FULL
     began = time.monotonic()
     print(f"issue 22 figures, {'quick (sizes too small for the targets)' if args.quick else 'full'} run: "
-          f"{'about 8 min' if args.quick else 'about 20-25 min'} on a quiet 2-core machine (longer when it is busy)",
+          f"{'about 10 min' if args.quick else 'about 30 min'} on a quiet 2-core machine (longer when it is busy)",
           flush=True)
     load = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="opsgrade-issue22-"))
