@@ -3,8 +3,8 @@
 ``otter run`` executes the student notebook and the tests in one kernel and
 calls each test with the notebook's globals (``env``). This bridge resolves
 the suite's fixtures from that environment (``student`` calls functions
-directly, ``submission.get`` reads globals, ``track`` reads ``TRACK``, ``carry``
-follows the question's ``carry_forward``) and
+directly, ``submission.get`` reads globals, ``track`` reads ``TRACK``; error
+carried forward recomputes through the same calls, as in the plugin) and
 passes values through the same JSON codec as the sandbox, so both runners
 judge identical data. Used only to measure the baseline: it has none of the
 sandbox's protections, which is the point of the comparison.
@@ -25,8 +25,9 @@ class _Missing(AssertionError):
 class LocalSubmission:
     """Fixture stand-in backed by the notebook's global environment."""
 
-    def __init__(self, env: dict[str, Any]) -> None:
+    def __init__(self, env: dict[str, Any], assignment: str) -> None:
         self.env = env
+        self.assignment = assignment  # error carried forward reads the assignment's dependency graph
 
     def get(self, name: str) -> Any:
         if name not in self.env:
@@ -60,7 +61,7 @@ def run_hidden_test(assignment: str, test_name: str, env: dict[str, Any]) -> Non
 
     module = importlib.import_module(f"grader.suites.test_{assignment}")
     fn = getattr(module, test_name)
-    submission = LocalSubmission(env)
+    submission = LocalSubmission(env, assignment)
     fixtures = {"submission": submission, "student": LocalProxy(submission)}
     target = getattr(fn, "hypothesis", None)
     params = inspect.signature(target.inner_test if target else fn).parameters
@@ -69,13 +70,4 @@ def run_hidden_test(assignment: str, test_name: str, env: dict[str, Any]) -> Non
         if key not in TRACKS:
             raise AssertionError(f"TRACK must be one of {sorted(TRACKS)}")
         fixtures["track"] = TRACKS[key]
-    if "carry" in params:  # error carried forward, declared on the question marker as in the plugin
-        from types import SimpleNamespace
-
-        from grader.carry import CarryForward
-
-        marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "question"]
-        upstream = marks[0].kwargs.get("carry_forward", ()) if marks else ()
-        fixtures["carry"] = CarryForward(SimpleNamespace(user_properties=[]),
-                                         (upstream,) if isinstance(upstream, str) else tuple(upstream))
     fn(**{k: v for k, v in fixtures.items() if k in params})

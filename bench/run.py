@@ -9,6 +9,15 @@ of time spent in hidden hypothesis properties.
 
     python bench/run.py [--per-assignment 40] [--otter-per-assignment 5] [--workers 1,2] [--repeats 2]
     python bench/run.py --cold [--repeats 3] [--batch 6]
+    python bench/run.py --issue22 [--quick] [--flat-assignment drift_detective]
+
+``--issue22`` measures every speed figure of issue 22 in one run (about 30 min on a quiet 2-core machine; with
+``--quick``, about 10 min at sizes too small for the targets) and prints each against its target (PASS/MISS): the
+slowest cold ``execution_time`` on Gradescope's path, a batch of 6 per assignment on one worker against 6 ``otter
+run``s, a warm batch of 40 per assignment on one worker against otter, peak memory per worker, the cost per
+submission at batch sizes 6, 24, 96 and 240, 1 -> 2 workers, a real local Slurm's overhead per shard, and from them
+the time for 6,000 submissions on 2 cores, 16 cores and 4 Slurm nodes of 16 cores (``bench/targets.py`` states the
+model). Writes ``bench/results/issue22.json`` (``issue22-quick.json`` with ``--quick``).
 
 ``--cold`` measures Gradescope's path instead (a few minutes): every assignment's autograder zip is laid out as
 ``/autograder`` is, ``setup.sh`` builds its venv once (from this interpreter, through uv when installed), and each
@@ -223,14 +232,15 @@ def gradescope_roots(names: list[str], work: Path) -> dict[str, Path]:
     return roots
 
 
-def run_cold(args: argparse.Namespace, names: list[str]) -> None:
-    """``--cold``: Gradescope's one-process-per-submission path against cold ``otter run``, side by side."""
-    work = Path(tempfile.mkdtemp(prefix="opsgrade-cold-"))
+def cold_passes(names: list[str], repeats: int, work: Path, zips: dict[str, Path]
+                ) -> tuple[dict[str, list[dict]], dict[str, list[float]]]:
+    """Per assignment, ``repeats`` interleaved passes of ``run_autograder`` on the solution (a fresh process, laid out
+    as Gradescope's ``/autograder``) and a cold ``otter run`` on the same notebook: ours (``execution_time``, wall,
+    score) and otter's seconds (runs that hung are left out)."""
     roots = gradescope_roots(names, work)
-    zips = {name: otter_zip(name, work) for name in names}
     ours: dict[str, list[dict]] = {n: [] for n in names}
     otter: dict[str, list[float]] = {n: [] for n in names}
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         for name in names:  # interleaved: a slow spell of the machine hits both alike
             root = roots[name]
             for old in (root / "submission").iterdir():
@@ -246,6 +256,14 @@ def run_cold(args: argparse.Namespace, names: list[str]) -> None:
             o = run_otter([row], work / f"otter-{len(otter[name])}", zips)["per_submission"][row["id"]]
             if not o["timed_out"]:
                 otter[name].append(o["seconds"])
+    return ours, otter
+
+
+def run_cold(args: argparse.Namespace, names: list[str]) -> None:
+    """``--cold``: Gradescope's one-process-per-submission path against cold ``otter run``, side by side."""
+    work = Path(tempfile.mkdtemp(prefix="opsgrade-cold-"))
+    zips = {name: otter_zip(name, work) for name in names}
+    ours, otter = cold_passes(names, args.repeats, work, zips)
     batch_ours, batch_otter = {}, {}
     for name in names:
         rows = make_batch(name, args.batch, work / "batch" / name)
@@ -308,11 +326,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--cold", action="store_true", help="Gradescope's cold path against cold otter run")
     parser.add_argument("--batch", type=int, default=6, help="--cold: submissions per assignment in the batch ratio")
+    parser.add_argument("--issue22", action="store_true",
+                        help="every figure of issue 22 against its target, and the 6,000-submission projection "
+                             "(about 30 min on a quiet 2-core machine; see bench/targets.py)")
+    parser.add_argument("--quick", action="store_true", help="--issue22 at small sizes (about 10 min): a smoke run")
+    parser.add_argument("--flat-assignment", default="drift_detective",
+                        help="--issue22: the assignment graded at batch sizes 6, 24, 96, 240")
     args = parser.parse_args()
     names = source_assignments()
     for name in names:
         if not (ROOT / "solutions" / f"{name}.ipynb").exists() or not (ROOT / "dist" / name).exists():
             build_assignment(name)
+    if args.issue22 or args.quick:
+        from targets import run_targets
+
+        run_targets(args, names)
+        return
     if args.cold:
         run_cold(args, names)
         return
