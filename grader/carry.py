@@ -65,7 +65,7 @@ _SCALES = (0.01, 0.1, 10.0, 100.0)
 """The broad probe also calls an upstream function on every kept input with its floats scaled by these factors."""
 _BROAD = 96
 """Most calls of one broad probe (it stops at the first proof that the function varies)."""
-_SLICE = 50_000
+_SLICE = 250_000
 """Longest 1-D array sent to an upstream function in one call while recomputing (see ``_Recorder._call``)."""
 _LONGEST = 2_000_000
 """Longest 1-D array the recomputation may send at all (the solutions' largest is a million fleet sizes)."""

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,50 @@ def test_what_the_child_sends_never_raises_anything_but_value_error_in_the_paren
     assert reply["kind"] == "(the submission sent a NoneType as kind)"
     assert reply["violations"] == ["a"] and reply["value"] == [1] and reply["extra"] == 2
     assert clean_reply({"id": 3, "ok": True, "violations": "x"}) == {"id": 3, "ok": True, "violations": []}
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.sampled_from(["bool", "int8", "int32", "int64", "uint8", "uint64", "float16", "float32", "float64"]),
+       st.lists(st.integers(0, 6), min_size=1, max_size=3))
+def test_large_numeric_arrays_cross_as_bytes_with_the_types_a_json_list_gave(dtype, dims):
+    from grader.sandbox.codec import PACK_FROM
+
+    rng = np.random.default_rng(len(dims))
+    shape = (PACK_FROM, *dims)
+    values = rng.normal(scale=50, size=shape)
+    if dtype != "bool":
+        values.flat[: min(3, values.size)] = [0.0, 1.0, 2.0][: min(3, values.size)]
+    array = values.astype(dtype) if dtype != "bool" else values > 0
+    if dtype.startswith("float") and array.size >= 3:
+        array.flat[:3] = [np.nan, np.inf, -np.inf]
+    packed = to_plain(array)
+    assert ("__ndbytes__" in packed) == (array.size >= PACK_FROM)
+    got = from_plain(loads(dumps(packed)))
+    # what the JSON list of items always decoded to: bool, int64, uint64 or float64, same shape, same values
+    want = np.array(array.ravel().tolist(), dtype={"b": bool, "i": np.int64, "u": np.uint64, "f": float}[
+        array.dtype.kind]).reshape(array.shape)
+    assert got.dtype == want.dtype and got.shape == want.shape and got.flags.writeable
+    assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_a_packed_array_the_child_forges_is_refused_or_plain_data():
+    import base64
+
+    from grader.sandbox.codec import decode
+
+    eight = base64.b64encode(bytes(8)).decode()
+    forged = [
+        {"__ndbytes__": eight, "dtype": "O", "shape": [1]},  # objects: never built from bytes
+        {"__ndbytes__": eight, "dtype": "<f8", "shape": [2]},  # fewer bytes than the shape says
+        {"__ndbytes__": eight, "dtype": "<f8", "shape": [-1]},
+        {"__ndbytes__": eight, "dtype": "<f8", "shape": [True]},
+        {"__ndbytes__": "not base64!", "dtype": "<f8", "shape": [1]},
+        {"__ndbytes__": 8, "dtype": "<f8", "shape": [1]},
+        {"__ndbytes__": eight, "dtype": "<f8", "shape": "1"},
+    ]
+    for data in forged:
+        with pytest.raises(ValueError):
+            decode(data)
+    # any nonzero byte of a bool array is True, as NumPy converts it
+    assert decode({"__ndbytes__": base64.b64encode(b"\x00\x02\xff").decode(), "dtype": "|b1", "shape": [3]}).tolist() \
+        == [False, True, True]
