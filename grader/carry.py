@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from grader.checks import GraderError, GradingFailure, WrongType, check_close, describe_call
+from grader.checks import GraderError, GradingFailure, WrongType, check_close, describe_call, require_computed
 from grader.outcomes import StudentCallFailed
 
 __all__ = ["carry_forward", "compare", "compare_answer"]
@@ -160,7 +160,12 @@ def compare_answer(submission: Any, name: str, expected: Any, *, track: Any, che
     Parameters are those of :func:`compare`; ``track`` is the ``track`` fixture (the reference notebook is run for
     it when the expected value must be recomputed through the student's upstream), or ``None`` for an answer that
     is the same on every track (then the notebook's own track, when it names one, is used).
+
+    An answer typed in (its last top-level assignment is a literal: :func:`grader.checks.require_computed`) earns
+    nothing, whatever its value: on a track where the right value is 0, 1 or a worked example's, comparing values
+    cannot tell it from the computation the notebook asks for.
     """
+    require_computed(getattr(submission, "cells", None) or (), name)
     key = track.key if track is not None else _chosen_track(submission)
     shown = call or f"{name} on track {key}"
     graded_check = lambda g, w: check(g, w, call=shown, **options)  # noqa: E731

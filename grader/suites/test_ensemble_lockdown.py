@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import grader.plugin  # noqa: F401  (loads the grading Hypothesis profile before @settings below)
 import opsmath
 from grader.carry import compare, compare_answer
-from grader.checks import GradingFailure, _short, check_equal, require_computed
+from grader.checks import GradingFailure, _short, check_equal
 from grader.studentkit.ensemble_lockdown_kit import ensemble_trace, extractor_contracts, feature_table
 from grader.suites.binning import admissible_psis, check_psi_any
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
@@ -369,7 +369,6 @@ def test_fingerprint_v1(submission, track):
     """fingerprint_v1 for your track"""
     expected = opsmath.schema_fingerprint(extractor_contracts(track)["1.0.0"])
     compare_answer(submission, "fingerprint_v1", expected, track=track, check=check_equal)
-    require_computed(submission.cells, "fingerprint_v1")
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -382,7 +381,6 @@ def test_compatible_after_upgrade(submission):
     assert len(answers) == 1, "compatible_after_upgrade became track-specific: grade it with the track fixture"
     compare_answer(submission, "compatible_after_upgrade", answers.pop(), track=None, check=check_equal,
                    call="compatible_after_upgrade")
-    require_computed(submission.cells, "compatible_after_upgrade")
 
 
 @pytest.mark.question("track_answer", points=1)
@@ -390,7 +388,6 @@ def test_skewed(submission, track):
     """skewed for your track (PSI > 0.2, worst first)"""
     skew = opsmath.feature_skew(feature_table(track, "train", "1.0.0"), feature_table(track, "serving", "2.0.0"))
     compare_answer(submission, "skewed", opsmath.skewed_features(skew), track=track, check=check_names)
-    require_computed(submission.cells, "skewed")
 
 
 def check_names(got, expected: list, *, call) -> None:
@@ -405,7 +402,6 @@ def test_accuracy_drop(submission, track):
     expected = trace["1.0.0"]["frozen"] - trace["2.0.0"]["frozen"]
     assert math.isfinite(expected)
     compare_answer(submission, "accuracy_drop", expected, track=track)
-    require_computed(submission.cells, "accuracy_drop")
 
 
 # -- precision_skew (hardware in the loop) ------------------------------------------------
@@ -441,4 +437,3 @@ def test_quantization_matches_reference(student, args):
 def test_track_precision_skew(submission, track):
     """precision_skew for your track"""
     compare_answer(submission, "precision_skew", precision_skew_reference(track), track=track)
-    require_computed(submission.cells, "precision_skew")
