@@ -52,11 +52,14 @@ MUTANTS = {
     table.columns = ["count", "accuracy"]
     table["share"] = table["count"] / len(df)
     return table
-"""}),
+"""},
+                                 known_cascade="heldout: the track cell's rollout_gate raises on the student's table (no n column), leaving gate_approved undefined: ECF cannot carry through an exception"),
     "h_sm_returns_dict": mistake("returns a dict of per-slice dicts, not a DataFrame", "slice_metrics",
-                                 edit={SM: [("    return table\n", '    return table.to_dict(orient="index")\n')]}),
+                                 edit={SM: [("    return table\n", '    return table.to_dict(orient="index")\n')]},
+                                 known_cascade="heldout: the track cell's worst_slice and rollout_gate raise on the student's dict, leaving worst_old and gate_approved undefined: ECF cannot carry through an exception"),
     "h_sm_slice_column": mistake("reset_index: slice names in a column, a RangeIndex", "slice_metrics",
-                                 edit={SM: [("    return table\n", "    return table.reset_index()\n")]}),
+                                 edit={SM: [("    return table\n", "    return table.reset_index()\n")]},
+                                 known_cascade="heldout: the track cell's rollout_gate raises on the student's RangeIndex table, leaving gate_approved undefined: ECF cannot carry through an exception"),
     # ---- aggregate_accuracy ------------------------------------------------------------------------------------
     "h_agg_unweighted": mistake("plain average of the slice accuracies", "aggregate_accuracy",
                                 edit={AGG: [(_AGG_RET, 'return float((df["label"] == df["prediction"])'
@@ -86,11 +89,6 @@ MUTANTS = {
     "h_ws_position": mistake("returns the row position instead of the slice name", "worst_slice",
                              edit=_ws('    i = int(metrics["accuracy"].to_numpy().argmin())\n'
                                       '    return i, float(metrics["accuracy"].iloc[i])')),
-    "h_ws_sorts_input_in_place": mistake("sorts the caller's table in place (quicksort: ties in any order)",
-                                         "worst_slice",
-                                         edit=_ws('    metrics.sort_values("accuracy", inplace=True)\n'
-                                                  '    return str(metrics.index[0]), float(metrics["accuracy"].iloc[0])')),
-    # ---- rollout_gate ------------------------------------------------------------------------------------------
     "h_gate_n_strict": mistake("n > min_samples: exactly min_samples is refused", "rollout_gate",
                                edit={GATE: [('(old["n"] >= min_samples)', '(old["n"] > min_samples)'),
                                             ('(new["n"] >= min_samples)', '(new["n"] > min_samples)')]}),
@@ -121,9 +119,6 @@ MUTANTS = {
     "h_track_worst_tuple": mistake("worst_old is the whole (name, accuracy) tuple", "track_answer",
                                    edit={TRACK: [("worst_old = worst_slice(old_metrics)[0]",
                                                   "worst_old = worst_slice(old_metrics)")]}),
-    "h_track_worst_of_new": mistake("worst slice of the new model instead of the old", "track_answer",
-                                    edit={TRACK: [("worst_old = worst_slice(old_metrics)[0]",
-                                                   "worst_old = worst_slice(new_metrics)[0]")]}),
     "h_track_aggregates_swapped": mistake("old and new aggregates swapped", "track_answer",
                                           edit={TRACK: [("old_aggregate = aggregate_accuracy(old_df)",
                                                          "old_aggregate = aggregate_accuracy(new_df)"),
