@@ -203,14 +203,9 @@ def test_exact_matches_reference(student, econ):
 
 @pytest.mark.question("exact_optimum", points=1)
 def test_track_t_exact(submission, track):
-    """T_exact for your track, relative tolerance 1e-3, and what your exact_retrain_interval gives (not typed in)"""
-    econ = economics_of(track)
-    compare_answer(submission, "T_exact", opsmath.exact_retrain_interval(*econ), track=track, rel=REL_EXACT)
-    # the tolerance allows a value typed from the printout (7.75 for 7.7517): the notebook computes T_exact with the
-    # student's own function, which gives it to the last digits
-    compare_answer(submission, "T_exact", submission.call("exact_retrain_interval", *econ), track=track, rel=1e-9,
-                   call=f"T_exact on track {track.key} (vs what your exact_retrain_interval gives for your track: "
-                        "compute it, do not type it in)")
+    """T_exact for your track, relative tolerance 1e-3"""
+    compare_answer(submission, "T_exact", opsmath.exact_retrain_interval(*economics_of(track)), track=track,
+                   rel=REL_EXACT)
 
 
 # -- threshold_interval -------------------------------------------------------------------

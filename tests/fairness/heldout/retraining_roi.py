@@ -105,9 +105,6 @@ MUTANTS = {
     "h_exact_whole_days": mistake("grid search over whole days only", "exact_optimum",
                                   edit={EXACT: [(_MIN, "grid = np.arange(1, 1001, dtype=float)\n"
                                                  "    return float(grid[np.argmin(cost_rate(grid, C, Q, V, A0, lam))])")]}),
-    "h_exact_typed_track": mistake("T_exact typed in from the printout (7.75)", "exact_optimum",
-                                   edit={EXACT: [("T_exact = exact_retrain_interval(C, Q, V, A0, lam)",
-                                                  "T_exact = 7.75")]}),
     # ---- threshold_interval ------------------------------------------------------------------------------------
     "h_thr_log_flipped": mistake("ln(floor / A0) / lam: a negative interval", "threshold_interval",
                                  edit={THR: [(_THR_RET, "return math.log(floor / A0) / lam")]}),
