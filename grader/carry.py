@@ -405,8 +405,14 @@ def _consistent(submission: Any, name: str, got: Any, expected: Any, check: Call
     except Exception:  # an upstream raises, is missing, or feeds the solution something it cannot use
         return False
     _self_check(submission, name, expected, check, call_args, track, graded)
-    if not recorder.real_attempt(track) or not _finite(own):
+    if not recorder.real_attempt(track):
         return False
+    if not _finite(own):
+        # a NaN or an infinity through the student's upstream (a guard forgotten at lam = 0): the same value earns
+        # credit only when every upstream function called gives finite data elsewhere that varies where the
+        # reference's does (a function of NaNs, or constant, earns nothing)
+        return (not _same(own, expected) and _same(got, own)
+                and all(recorder.verdict(u, track, strict=True) is True for u in {c[0] for c in recorder.calls}))
     try:
         check(own, expected)
     except GradingFailure:
@@ -540,11 +546,13 @@ class _Recorder:
 
         Blank: ``...``, an object that is not data, and a ``None`` or a NaN, except that a function's ``None`` (or
         NaN, infinity) is data when the reference function itself gives one, on the same input or on an input the
-        suite gave it (``min_traffic_fraction`` answers ``None``, "not feasible").
+        suite gave it (``min_traffic_fraction`` answers ``None``, "not feasible"), or when the function gives
+        finite data elsewhere that varies where the reference's does (a guard forgotten at one edge input).
         """
         if any(_blank(v) or not _finite(v) for v in self.values.values()):
             return False
-        if any(_void(v) or (_odd(v) and not self._reference_gives(name, v, a, k, track))
+        if any(_void(v) or (_odd(v) and not self._reference_gives(name, v, a, k, track)
+                            and self.verdict(name, track, strict=True) is not True)
                for name, a, k, v in self.calls):
             return False
         from grader import dependencies

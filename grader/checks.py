@@ -28,6 +28,7 @@ __all__ = [
     "check_close",
     "check_equal",
     "describe_call",
+    "require_array",
     "require_computed",
     "self_check",
     "self_check_close",
@@ -262,3 +263,28 @@ def require_computed(cells: Sequence[str], name: str) -> None:
     if _typed_literal(last):
         raise GradingFailure(f"{name} is typed in ({ast.unparse(last)}): the notebook computes it with your "
                              "functions and your track's constants (a typed-in value earns nothing)")
+
+
+def require_array(got: Any, expected: Any, *, call: str) -> None:
+    """Fail unless ``got`` is a NumPy array of numbers shaped like ``expected``.
+
+    Where the notebook says "NumPy arrays in and out" (or "an array of the same shape for an array"), a list, a
+    tuple, a bool array or an array of another shape does not answer; the hint names what came back.
+    """
+    import numpy as np
+
+    shape = np.shape(expected)
+    if not isinstance(got, np.ndarray):
+        raise WrongType(f"{call} returned {_kind_of(got)}; the notebook asks for a NumPy array of numbers "
+                        f"(shape {shape}) for an array input")
+    if got.dtype.kind not in "iuf":
+        raise WrongType(f"{call} returned an array of {got.dtype}; expected a NumPy array of numbers")
+    if got.shape != shape:
+        raise GradingFailure(f"{call} returned shape {got.shape}; expected shape {shape} (one value per input)")
+
+
+
+def _kind_of(value: Any) -> str:
+    """``a list``, ``a tuple``, ``a float``, ... (what came back instead of an array)."""
+    name = type(value).__name__
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"

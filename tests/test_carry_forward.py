@@ -430,3 +430,35 @@ def test_the_sandbox_names_the_notebook_function_an_error_was_raised_in():
         assert raised.value.origin == "inner" and str(raised.value).startswith("TypeError")
         failures = box.cell_results[1].failures
         assert [(f.line, f.origin) for f in failures] == [(2, "inner"), (3, "<module>")]
+
+
+# -- a NaN at one edge input, from an upstream that is a real attempt elsewhere ---------------------------------------
+def unguarded(T, Q, V, A0, lam):
+    """The closed form without its lam = 0 branch: 0/0 = NaN there, right everywhere else."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = lam * np.asarray(T, dtype=float)
+        return float(Q * V * A0 * (x - (1 - np.exp(-x))) / np.float64(lam))
+
+
+def nan_at_zero_else_constant(T, Q, V, A0, lam):
+    return float("nan") if lam == 0 else 1234.5
+
+
+@pytest.mark.parametrize("upstream, credited", [(unguarded, True), (nan_at_zero_else_constant, False)])
+def test_a_nan_from_a_forgotten_guard_is_carried_forward_only_through_a_real_attempt(upstream, credited, node):
+    sub = retraining(upstream)
+    sub._suite_inputs = {"staleness_cost": [((T, *WORKED[1:]), {}) for T in (1.0, 7.0, 30.0)]}
+    args = (4.0, 5000.0, 1e6, 0.5, 0.95, 0.0)  # lam = 0: the reference's cost is C/T, the student's NaN
+    assert math.isnan(upstream(*args[:1], *args[2:]))
+
+    def grade():
+        carry_forward(sub, "cost_rate", float("nan"), opsmath.cost_rate(*args),
+                      lambda g, w: check_close(g, w, call="cost_rate()"), call_args=(args, {}), track="cloud_titan")
+
+    if credited:
+        grade()
+        assert "error carried forward" in node.user_properties[0][1]
+    else:
+        with pytest.raises(GradingFailure):
+            grade()
+        assert node.user_properties == []

@@ -170,3 +170,14 @@ def test_a_packed_array_the_child_forges_is_refused_or_plain_data():
     # any nonzero byte of a bool array is True, as NumPy converts it
     assert decode({"__ndbytes__": base64.b64encode(b"\x00\x02\xff").decode(), "dtype": "|b1", "shape": [3]}).tolist() \
         == [False, True, True]
+
+
+def test_bytes_cross_as_bytes():
+    from grader.sandbox.codec import decode
+
+    for value in (b"", b"\x00\xffdigest", bytearray(b"abc")):
+        assert roundtrip(value) == bytes(value) and type(roundtrip(value)) is bytes
+    with pytest.raises(ValueError):
+        decode({"__bytes__": "not base64!"})
+    with pytest.raises(ValueError):
+        decode({"__bytes__": 3})

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import opsmath
 from grader.carry import compare, compare_answer
-from grader.checks import GradingFailure, check_close, check_equal, self_check, self_check_close
+from grader.checks import GradingFailure, check_close, check_equal, require_array, self_check, self_check_close
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 
 
@@ -30,16 +30,9 @@ def _model(**kwargs: float) -> opsmath.ToilModel:
 
 
 def check_array_close(got: Any, expected: np.ndarray, *, call: str, rel: float = 1e-6, abs_: float = 1e-9) -> None:
-    """Require a numeric array of the expected shape, element-wise close to ``expected``."""
+    """Require a numeric array of the expected shape ("NumPy arrays in and out"), element-wise close to ``expected``."""
     expected = np.asarray(expected, dtype=float)
-    if isinstance(got, list):
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
-            raise GradingFailure(f"{call} returned a list that is not all numbers; expected a NumPy array")
-        got = np.asarray(got, dtype=float)
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iuf":
-        raise GradingFailure(f"{call} returned {type(got).__name__}; expected a NumPy array of numbers")
-    if got.shape != expected.shape:
-        raise GradingFailure(f"{call} returned shape {got.shape}; expected shape {expected.shape} (one value per N)")
+    require_array(got, expected, call=call)
     got = got.astype(float)
     bad = ~np.isclose(got, expected, rtol=rel, atol=abs_)
     if np.any(bad) or np.any(np.isnan(got)):

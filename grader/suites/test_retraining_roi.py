@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import opsmath
 from grader.carry import compare, compare_answer
-from grader.checks import GradingFailure, check_close, check_equal
+from grader.checks import check_close, check_equal, require_array
 from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
 from grader.suites.straddles import staleness_near_switch
 
@@ -33,12 +33,8 @@ REL_RATIO = 1e-4
 
 def check_array_close(got, expected: np.ndarray, *, call: str, rel: float = 1e-6, abs_=0.0) -> None:
     """Element-wise check_close of an array answer (``abs_`` may be one tolerance per element)."""
-    if not isinstance(got, np.ndarray):  # the notebook: "an array of the same shape for an array" (not a list)
-        raise GradingFailure(f"{call} returned a {type(got).__name__}; the notebook asks for a NumPy "
-                             f"array of {expected.size} values for an array of intervals")
+    require_array(got, expected, call=call)  # the notebook: "an array of the same shape for an array" (not a list)
     values = got.reshape(-1)
-    if np.shape(got) != expected.shape:
-        raise GradingFailure(f"{call} returned shape {np.shape(got)}; expected shape {expected.shape}")
     tolerances = np.broadcast_to(np.asarray(abs_, dtype=float), expected.shape).reshape(-1)
     for i, (value, want, tol) in enumerate(zip(values, expected.reshape(-1), tolerances, strict=True)):
         check_close(value, float(want), call=f"{call}[{i}]", rel=rel, abs_=float(tol))

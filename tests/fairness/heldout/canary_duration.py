@@ -459,8 +459,6 @@ MUTANTS = {
 KNOWN_CASCADES = {
     "h_cs_inverted_ratio": "heldout: this canary_sample_size returns 1 for every input, and error carried forward "
     "refuses an upstream that is constant where the reference varies (by design), so n_required is charged again",
-    "h_mf_inverted": "heldout: this min_traffic_fraction returns None on the track (a value the notebook allows), and "
-    "carry.py treats an upstream None as a blank, so needed_fraction = min_traffic_fraction(...) is charged again",
 }
 for _name, _why in KNOWN_CASCADES.items():
     MUTANTS[_name]["known_cascade"] = _why

@@ -603,15 +603,7 @@ MUTANTS = {
     "h_alt_track_tiny": alternative("the tiny_pioneer track", track="tiny_pioneer"),
 }
 
-KNOWN_CASCADES = {
-    "h_fs_all_training": "heldout: feature_skew raises KeyError on the track's tables (a training feature serving "
-    "lacks), so skew_v2 and skewed are undefined; a raising upstream cannot be carried forward",
-    "h_ic_dict_eq": "heldout: dict equality gives False on all four probes the suite used for is_compatible, so "
-    "carry.py judges it constant (not a real attempt) and charges compatible_after_upgrade again",
-    "h_sf_bytes": "heldout: bytes do not cross the sandbox as data (an opaque value counts as blank), so "
-    "fingerprint_v1 "
-    "= schema_fingerprint(v1) is not carried forward",
-}
+KNOWN_CASCADES: dict[str, str] = {}
 for _name, _why in KNOWN_CASCADES.items():
     MUTANTS[_name]["known_cascade"] = _why
 MUTANTS["h_ta_skewed_threshold"]["known_survivor"] = (

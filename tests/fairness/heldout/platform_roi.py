@@ -492,19 +492,6 @@ MUTANTS = {
     "h_alt_track_tiny": alternative("the tiny_pioneer track", track="tiny_pioneer"),
 }
 
-KNOWN_CASCADES = {
-    "h_be_swapped_toils": "heldout: this break_even_models returns 1 for every capex > 0, and error carried forward "
-    "refuses an upstream that is constant where the reference varies (by design), so n_star is charged again",
-    "h_mt_h_everywhere": "heldout: with heterogeneity = 0 this manual_toil is 0 for every N, so team_capacity_models "
-    "(the solution's own doubling search) never stops and raises; a raising call cannot be carried forward",
-    "h_mt_list": "heldout: manual_toil returns a list for an array, the student's own break_even_models and "
-    "team_capacity_models (right code) raise when they use it on np.arange; a raising call is not carried forward",
-    "h_mt_math_scalar": "heldout: manual_toil fails on arrays, the student's own break_even_models and "
-    "team_capacity_models (right code) raise when they use it on np.arange; a raising call is not carried forward",
-    "h_mt_no_guard": "heldout: manual_toil(0) is NaN, so team_capacity_models counts one model fewer; error carried "
-    "forward refuses an upstream that gives NaN (by design)",
-    "h_tc_sqrt_only": "heldout: carry.py's real-attempt probe re-calls team_capacity_models on the suite's inputs, one "
-    "raises (ZeroDivisionError at heterogeneity 0) and the exception fails max_manual_models instead of being skipped",
-}
+KNOWN_CASCADES: dict[str, str] = {}
 for _name, _why in KNOWN_CASCADES.items():
     MUTANTS[_name]["known_cascade"] = _why

@@ -52,14 +52,11 @@ MUTANTS = {
     table.columns = ["count", "accuracy"]
     table["share"] = table["count"] / len(df)
     return table
-"""},
-                                 known_cascade="heldout: the track cell's rollout_gate raises on the student's table (no n column), leaving gate_approved undefined: ECF cannot carry through an exception"),
+"""}),
     "h_sm_returns_dict": mistake("returns a dict of per-slice dicts, not a DataFrame", "slice_metrics",
-                                 edit={SM: [("    return table\n", '    return table.to_dict(orient="index")\n')]},
-                                 known_cascade="heldout: the track cell's worst_slice and rollout_gate raise on the student's dict, leaving worst_old and gate_approved undefined: ECF cannot carry through an exception"),
+                                 edit={SM: [("    return table\n", '    return table.to_dict(orient="index")\n')]}),
     "h_sm_slice_column": mistake("reset_index: slice names in a column, a RangeIndex", "slice_metrics",
-                                 edit={SM: [("    return table\n", "    return table.reset_index()\n")]},
-                                 known_cascade="heldout: the track cell's rollout_gate raises on the student's RangeIndex table, leaving gate_approved undefined: ECF cannot carry through an exception"),
+                                 edit={SM: [("    return table\n", "    return table.reset_index()\n")]}),
     # ---- aggregate_accuracy ------------------------------------------------------------------------------------
     "h_agg_unweighted": mistake("plain average of the slice accuracies", "aggregate_accuracy",
                                 edit={AGG: [(_AGG_RET, 'return float((df["label"] == df["prediction"])'
