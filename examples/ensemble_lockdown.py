@@ -59,10 +59,11 @@ VARIANTS = {
     },
     "skew_no_smoothing": {
         "why": "feature_skew recomputes PSI without the eps smoothing: an empty bin gives inf (or NaN for "
-               "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5), and skewed "
-               "(1): every renormalised feature has PSI inf (an upstream inf is never carried forward), so the "
-               "worst-first order collapses to the name tie-break. psi_from_samples itself is right (the mistake is "
-               "in feature_skew only).",
+               "0*log(0/0)). Loses feature_skew random tables (1), DataFrames (0.5) and track (0.5); "
+               "skewed, whose worst-first order collapses to the name tie-break when every renormalised feature has "
+               "PSI inf, is what the solution's code gives through this feature_skew (finite and varying elsewhere), "
+               "so it passes by error carried forward. psi_from_samples itself is right (the mistake is in "
+               "feature_skew only).",
         "replace": {
             "def feature_skew(": '''def feature_skew(train, serving, bins=10):
     out = {}
@@ -81,7 +82,7 @@ VARIANTS = {
     return out
 ''',
         },
-        "lost": 3,
+        "lost": 2,
     },
     "no_prediction": {
         "why": "Prediction left blank: loses prediction (1) only.",

@@ -30,10 +30,10 @@ VARIANTS = {
     },
     "staleness_no_limit": {
         "why": "The closed form typed in as written, without handling λ → 0: NaN (0/0) at lam = 0 and cancellation "
-               "garbage at lam = 1e-9/1e-12. Loses staleness_cost/tiny and zero decay (1), and "
-               "cost_rate/no decay (0.5), which calls it: a NaN from upstream is never carried forward, since it "
-               "shows nothing about cost_rate; ordinary inputs, decay around the series switch (λT ≥ 1e-4) and all "
-               "track answers pass.",
+               "garbage at lam = 1e-9/1e-12. Loses staleness_cost/tiny and zero decay (1) only: "
+               "cost_rate/no decay, which calls it, gives the same NaN as the solution's cost_rate through this "
+               "staleness_cost (finite and varying elsewhere), so it passes by error carried forward; ordinary "
+               "inputs, decay around the series switch (λT ≥ 1e-4) and all track answers pass.",
         "replace": {
             "def staleness_cost(": '''def staleness_cost(T, Q, V, A0, lam):
     T = np.asarray(T, dtype=float)
@@ -41,7 +41,7 @@ VARIANTS = {
     return float(loss) if loss.ndim == 0 else loss
 ''',
         },
-        "lost": 1.5,
+        "lost": 1.0,
     },
     "cost_rate_not_per_day": {
         "why": "cost_rate returns the cost of one whole cycle, S(T) + C, without dividing by T: loses all of "

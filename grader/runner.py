@@ -81,7 +81,9 @@ class Collector:
                 continue
             question = marker.args[0] if marker.args else marker.kwargs["name"]
             points = float(marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else 1))
-            doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines()
+            # the title is the docstring's first paragraph, on one line (a sentence wrapped in the source stays whole)
+            doc = [" ".join((getattr(item, "function", None).__doc__ or "").strip().split("\n\n")[0].split())]
+            doc = doc if doc[0] else []
             self.items[item.nodeid] = {
                 "question": question,
                 "name": item.name,

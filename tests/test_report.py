@@ -119,8 +119,8 @@ def test_duplicate_pair_is_flagged_and_unrelated_pair_is_not(graded_class):
     assert ((exported["a"] == "student_a") & (exported["b"] == "student_a_renamed")).any()
 
 
-EMPTY_BINS_TEST = ("psi: Empty bins are smoothed with eps = 1e-4, and only they (a non-empty bin under eps stays "
-                   "as it is)")
+EMPTY_BINS_TEST = ("psi: Empty bins are smoothed with eps (1e-4 by default, or the eps given), and only they (a "
+                   "non-empty bin under eps stays as it is)")
 
 
 def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
@@ -148,7 +148,8 @@ def test_mistake_groups_match_the_variants_that_produced_them(graded_class):
     far = {tuple(r["submissions"]): r["variants"] for r in rows if r["test"] == far_test}
     assert far[("uniform_bins",)] == ["uniform_bins"]
     assert far[("no_interior_edge_case",)] == ["no_interior_edge_case"]
-    assert far[("psi_no_smoothing", "student_a", "student_a_renamed")] == ["psi_no_smoothing"]
+    # an unsmoothed psi's inf reaches psi_from_samples (right) unchanged: carried forward, not a second mistake here
+    assert not any("psi_no_smoothing" in group for group in far)
     # what was left blank is one row, whatever the number of tests: the blank notebook and the empty prediction
     blank = [r for r in rows if r["test"] == "not attempted"]
     assert len(blank) == 1 and blank[0]["submissions"] == ["blank", "no_prediction"]
