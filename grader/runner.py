@@ -82,12 +82,11 @@ class Collector:
             question = marker.args[0] if marker.args else marker.kwargs["name"]
             points = float(marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else 1))
             # the title is the docstring's first paragraph, on one line (a sentence wrapped in the source stays whole)
-            doc = [" ".join((getattr(item, "function", None).__doc__ or "").strip().split("\n\n")[0].split())]
-            doc = doc if doc[0] else []
+            title = " ".join((getattr(item, "function", None).__doc__ or "").strip().split("\n\n")[0].split())
             self.items[item.nodeid] = {
                 "question": question,
                 "name": item.name,
-                "title": doc[0] if doc else item.name.removeprefix("test_").replace("_", " "),
+                "title": title or item.name.removeprefix("test_").replace("_", " "),
                 "max_score": points,
                 "visible": bool(marker.kwargs.get("visible", False)),
                 "property": hasattr(getattr(item, "function", None), "hypothesis"),

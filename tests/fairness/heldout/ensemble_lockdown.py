@@ -603,9 +603,6 @@ MUTANTS = {
     "h_alt_track_tiny": alternative("the tiny_pioneer track", track="tiny_pioneer"),
 }
 
-KNOWN_CASCADES: dict[str, str] = {}
-for _name, _why in KNOWN_CASCADES.items():
-    MUTANTS[_name]["known_cascade"] = _why
 MUTANTS["h_ta_skewed_threshold"]["known_survivor"] = (
     "heldout: no feature of edge_guardian has a PSI between 0.1 and 0.2, so the wrong threshold in the track cell "
     "gives the right list there; the threshold is an expression in the student's track cell, not a function the "

@@ -492,6 +492,3 @@ MUTANTS = {
     "h_alt_track_tiny": alternative("the tiny_pioneer track", track="tiny_pioneer"),
 }
 
-KNOWN_CASCADES: dict[str, str] = {}
-for _name, _why in KNOWN_CASCADES.items():
-    MUTANTS[_name]["known_cascade"] = _why
