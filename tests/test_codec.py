@@ -181,3 +181,55 @@ def test_bytes_cross_as_bytes():
         decode({"__bytes__": "not base64!"})
     with pytest.raises(ValueError):
         decode({"__bytes__": 3})
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.integers(0, 200), st.sampled_from(["int64", "int32", "float64", "bool", "uint8"]),
+       st.integers(1, 300), st.booleans())
+def test_long_columns_cross_packed_and_come_back_as_the_json_lists_gave_them(rows, dtype, kinds, named_index):
+    """Numeric columns of 64+ rows cross as bytes and string columns as distinct names plus codes: the frame that
+    comes back equals, dtypes and index included, the one the old item-by-item JSON lists built."""
+    from grader.sandbox.codec import PACK_FROM, _column
+
+    rng = np.random.default_rng(rows * 7 + kinds)
+    names = [f"slice_{k}" for k in rng.integers(0, kinds, size=rows)]
+    numbers = rng.normal(scale=20, size=rows)
+    column = numbers > 0 if dtype == "bool" else np.abs(numbers).astype(dtype)
+    if dtype == "float64" and rows:
+        column[0] = np.nan
+    index = pd.Index(names, name="slice") if named_index else pd.RangeIndex(rows)
+    df = pd.DataFrame({"value": column, "name": names}, index=index)
+    items = lambda s: s.tolist()  # noqa: E731 - what the item-by-item JSON list carried
+    want = pd.DataFrame({"value": items(df["value"]), "name": items(df["name"])},
+                        index=items(df.index) if rows else None)
+    want.index.name = df.index.name
+    back = roundtrip(df)
+    pd.testing.assert_frame_equal(back, want)
+    series = roundtrip(df["name"])
+    # (a Series crosses without its index's name, as before)
+    pd.testing.assert_series_equal(series, pd.Series(items(df["name"]), index=items(df.index) if rows else None,
+                                                     name="name"))
+    packed = _column(df["name"], 0)
+    repeats = len(set(names)) <= rows // 2
+    assert isinstance(packed, dict) == (rows >= PACK_FROM and repeats)
+
+
+def test_a_column_of_strings_the_child_forges_is_refused():
+    from grader.sandbox.codec import _packed, decode
+
+    codes = _packed(np.array([0, 1, 1, 0] * 20, dtype=np.int64))
+    good = {"__dataframe__": {"s": {"__strings__": ["a", "b"], "codes": codes}}, "index": []}
+    assert decode(good)["s"].tolist() == ["a", "b", "b", "a"] * 20
+    forged = [
+        {"__strings__": ["a"], "codes": codes},  # a code past the names
+        {"__strings__": ["a", 2], "codes": codes},  # a name that is not a string
+        {"__strings__": "ab", "codes": codes},
+        {"__strings__": ["a", "b"], "codes": _packed(np.array([0.0, 1.0] * 40))},  # codes that are not integers
+        {"__strings__": ["a", "b"], "codes": _packed(np.array([0, -1] * 40, dtype=np.int64))},
+        {"__strings__": ["a", "b"], "codes": [0, 1]},
+        {"__strings__": ["a", "b"]},
+        {"__ndbytes__": codes["__ndbytes__"], "dtype": "<i8", "shape": [40, 2]},  # a column of two dimensions
+    ]
+    for column in forged:
+        with pytest.raises(ValueError):
+            decode({"__dataframe__": {"s": column}, "index": []})

@@ -107,16 +107,52 @@ def _unpacked(data: dict[str, Any]) -> Any:
     return np.frombuffer(raw, dtype=kind).reshape(shape).copy()
 
 
-def _column(values: Any, depth: int) -> list[Any]:
-    """A pandas column or index as a list: numeric ones at NumPy speed, others item by item."""
+def _column(values: Any, depth: int) -> Any:
+    """A pandas column or index as plain data: numeric ones at NumPy speed (packed from :data:`PACK_FROM` items, the
+    int, float and bool kinds only), long columns of strings as their distinct strings and one packed code per row
+    (:func:`_strings`), others item by item. :func:`_items` reads each back as the same column."""
     array = values.to_numpy()
+    if array.dtype.kind in "bif" and array.size >= PACK_FROM:
+        return _packed(array.ravel())
     if array.dtype.kind in "biuf":
         return _numbers(array)
-    return [to_plain(v, depth + 1) for v in values.tolist()]
+    items = values.tolist()
+    if len(items) >= PACK_FROM and set(map(type, items)) == {str}:
+        return _strings(items)
+    return [to_plain(v, depth + 1) for v in items]
 
 
-def _items(raw: Any) -> list[Any]:
-    """Decoded list items; a list of plain numbers (the common case) is taken as it is."""
+def _strings(items: list[str]) -> Any:
+    """A long column of strings as ``{"__strings__": its distinct strings in order of appearance, "codes": one packed
+    code per row}`` when it repeats them (a shadow-traffic table's 184,000 slice names cross as four names and their
+    codes, not as 4 MB of JSON strings to print and parse on both sides); as the list itself when it does not."""
+    import numpy as np
+
+    distinct = {v: k for k, v in enumerate(dict.fromkeys(items))}
+    if len(distinct) > len(items) // 2:
+        return items
+    codes = np.fromiter(map(distinct.__getitem__, items), dtype=np.int64, count=len(items))
+    return {"__strings__": list(distinct), "codes": _packed(codes)}
+
+
+def _items(raw: Any) -> Any:
+    """A decoded column (see :func:`_column`): a list, or an array for a packed one; a list of plain numbers (the
+    common case) is taken as it is. Anything else the child sent is an empty column or a ``ValueError``."""
+    if isinstance(raw, dict) and "__ndbytes__" in raw:
+        array = _unpacked(raw)
+        if array.ndim != 1:
+            raise ValueError("malformed packed column")
+        return array
+    if isinstance(raw, dict) and "__strings__" in raw:
+        import numpy as np
+
+        names, codes = raw["__strings__"], raw.get("codes")
+        codes = _unpacked(codes) if isinstance(codes, dict) and "__ndbytes__" in codes else None
+        if not isinstance(names, list) or not all(type(v) is str for v in names) or codes is None \
+                or codes.dtype != np.int64 or codes.ndim != 1 \
+                or (codes.size and (codes.min() < 0 or codes.max() >= len(names))):
+            raise ValueError("malformed column of strings")
+        return np.asarray(names, dtype=object)[codes] if names else np.zeros(0, dtype=object)
     if not isinstance(raw, list):
         return []
     return raw if all(type(v) in (int, float, bool) for v in raw) else [from_plain(v) for v in raw]
@@ -228,14 +264,14 @@ def from_plain(data: Any) -> Any:
 
         cols = {k: _items(vals) for k, vals in data["__dataframe__"].items()}
         index = _items(data.get("index", []))
-        df = pd.DataFrame(cols, index=index if index else None)
+        df = pd.DataFrame(cols, index=index if len(index) else None)
         df.index.name = from_plain(data.get("index_name"))
         return df
     if "__series__" in data:
         import pandas as pd
 
-        return pd.Series(_items(data["__series__"]),
-                         index=_items(data.get("index", [])) or None,
+        index = _items(data.get("index", []))
+        return pd.Series(_items(data["__series__"]), index=index if len(index) else None,
                          name=from_plain(data.get("name")))
     if "__opaque__" in data:
         return Opaque(str(data["__opaque__"]), str(data.get("repr", "")))
