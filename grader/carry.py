@@ -525,7 +525,8 @@ class _Recorder:
 
         long = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 1 and a.size > _SLICE]
         if not long:
-            return self.submission.call(name, *args, **kwargs)
+            with _remembering(self.submission):
+                return self.submission.call(name, *args, **kwargs)
         size = args[long[0]].size
         if size > _LONGEST:
             raise GradingFailure(f"{name}: the recomputation asked for {size} values; not carried forward")
@@ -534,7 +535,8 @@ class _Recorder:
         parts = []
         for start in range(0, size, _SLICE):
             piece = [a[start:start + _SLICE] if i in long else a for i, a in enumerate(args)]
-            value = self.submission.call(name, *piece, **kwargs)
+            with _remembering(self.submission):
+                value = self.submission.call(name, *piece, **kwargs)
             if not isinstance(value, np.ndarray) or value.shape != (len(piece[long[0]]),):
                 raise GradingFailure(f"{name} did not return one value per element")
             parts.append(value)
@@ -601,7 +603,9 @@ class _Recorder:
         """The student's ``name`` on each input, called as it is read (an input on which it raises is left out)."""
         for args, kwargs in inputs:
             try:
-                yield args, kwargs, self.submission.call(name, *args, **kwargs)
+                with _remembering(self.submission):
+                    value = self.submission.call(name, *args, **kwargs)
+                yield args, kwargs, value
             except StudentCallFailed:
                 continue
 
@@ -622,6 +626,13 @@ class _Recorder:
             suite = self.submission.__dict__.get("_suite_inputs", {}).get(name, [])
             seen[(name, none)] = any(_gives_odd(reference, a, k, none) for a, k in suite)
         return seen[(name, none)]
+
+
+def _remembering(submission: Any) -> contextlib.AbstractContextManager[None]:
+    """The recomputation's calls of the student's functions, answered once each (see
+    :meth:`grader.sandbox.parent.Sandbox.remembering`); a stand-in submission without a sandbox asks every time."""
+    sandbox = getattr(submission, "sandbox", None)
+    return sandbox.remembering() if hasattr(sandbox, "remembering") else contextlib.nullcontext()
 
 
 def _gives_odd(reference: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], none: bool) -> bool:
