@@ -82,6 +82,7 @@ from opsmath.rollout import (
     SPRT,
     ab_sample_size,
     ab_sample_size_proportions,
+    binomial_cdf,
     canary_duration,
     canary_sample_size,
     canary_sample_size_with_failures,

@@ -462,3 +462,43 @@ def test_a_nan_from_a_forgotten_guard_is_carried_forward_only_through_a_real_att
         with pytest.raises(GradingFailure):
             grade()
         assert node.user_properties == []
+
+
+# -- the recomputation's cost: each question asked once, heavy imports deferred ----------------------------------------
+def test_the_recomputation_asks_the_child_each_question_once():
+    """Inside ``remembering`` (the recomputation's calls) a repeated call is answered from the child's first reply,
+    an error included; outside it (the hidden tests' own calls) every call reaches the child."""
+    from grader.plugin import protected_paths
+    from grader.sandbox.parent import Limits, Sandbox, StudentException
+
+    cells = ["calls = []\n\ndef f(x):\n    calls.append(x)\n    return len(calls)\n\n"
+             "def g(x):\n    calls.append(x)\n    raise ValueError(len(calls))\n"]
+    with Sandbox(cells, protected=protected_paths(), limits=Limits(cell_seconds=10, call_seconds=5)) as box:
+        assert [box.call("f", 1), box.call("f", 1)] == [1, 2]
+        with box.remembering():
+            assert [box.call("f", [1, 2]), box.call("f", [1, 2]), box.call("f", [2])] == [3, 3, 4]
+            for _ in range(2):
+                with pytest.raises(StudentException, match="ValueError: 5"):
+                    box.call("g", 0)
+        with box.remembering():  # one memory per submission
+            assert box.call("f", [1, 2]) == 3
+        assert box.call("f", [1, 2]) == 6
+        assert box.get("calls") == [1, 1, [1, 2], [2], 0, [1, 2]]
+
+
+def test_the_reference_imports_scipy_stats_only_when_it_uses_it():
+    """Running the reference notebook binds ``stats`` without importing ``scipy.stats`` (0.7 s of a cold run); the
+    solution function that uses it imports it on its first call and gives the reference's value."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\nfrom grader import dependencies as d\n"
+            "ns = d.reference_namespace('canary_duration', 'edge_guardian')\n"
+            "assert 'scipy.stats' not in sys.modules, 'imported early'\n"
+            "assert ns['canary_sample_size_with_failures'](0.95, 0.001, 1) == 4742\n"
+            "assert 'scipy.stats' in sys.modules\n"
+            # a deferred function (from scipy.optimize import minimize_scalar) runs when the notebook calls it
+            "ns = d.reference_namespace('retraining_roi', 'edge_guardian')\n"
+            "assert isinstance(ns['T_exact'], float) and ns['T_exact'] > 0\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)

@@ -415,10 +415,43 @@ def test_canary_with_zero_failures_equals_zero_failure_bound(C: float, p: float)
 @given(st.floats(min_value=0.5, max_value=0.999), _log_uniform(1e-4, 0.2), st.integers(min_value=1, max_value=15))
 def test_canary_with_failures_is_minimal_and_increasing(C: float, p: float, k: int) -> None:
     n = om.canary_sample_size_with_failures(C, p, k)
-    assert stats.binom.cdf(k, n, p) <= 1 - C
-    assert stats.binom.cdf(k, n - 1, p) > 1 - C
+    # SciPy's binomial CDF is within about 1e-11 (relative) of the exact sum: a tie at n - 1 or n is either side
+    assert stats.binom.cdf(k, n, p) <= (1 - C) * (1 + 1e-9)
+    assert stats.binom.cdf(k, n - 1, p) > (1 - C) * (1 - 1e-9)
     assert om.canary_sample_size_with_failures(C, p, k + 1) > n
     assert n > om.canary_sample_size_with_failures(C, p, k - 1)
+
+
+@FEW
+@given(st.integers(min_value=0, max_value=6), st.integers(min_value=1, max_value=80), _log_uniform(1e-4, 0.9))
+def test_binomial_cdf_is_the_exact_sum(k: int, n: int, p: float) -> None:
+    from fractions import Fraction
+
+    q = Fraction(p)  # the float's exact value, as binomial_cdf takes it
+    exact = sum(math.comb(n, i) * q**i * (1 - q) ** (n - i) for i in range(min(k, n) + 1))
+    assert om.binomial_cdf(k, n, p) == float(exact)  # correctly rounded: the float nearest the exact sum
+
+
+@SETTINGS
+@given(st.integers(min_value=0, max_value=15), st.integers(min_value=1, max_value=50_000_000), _log_uniform(1e-7, 0.5))
+def test_binomial_cdf_agrees_with_scipy(k: int, n: int, p: float) -> None:
+    want = stats.binom.cdf(k, n, p)
+    assume(want > 1e-250)  # both far below any canary's 1 - C; SciPy's own relative error grows there
+    assert om.binomial_cdf(k, n, p) == pytest.approx(want, rel=1e-9)
+
+
+def test_binomial_cdf_edges() -> None:
+    assert om.binomial_cdf(3, 3, 0.5) == 1.0  # k >= n: certain
+    assert om.binomial_cdf(0, 10, 0.5) == 0.5**10
+    assert om.binomial_cdf(2, 100_000_000, 0.2) == 0.0  # below the smallest float
+    from decimal import Decimal
+
+    from opsmath.rollout import _binomial_cdf
+
+    assert 0 < _binomial_cdf(2, 100_000_000, 0.2) < Decimal("1e-9000000")  # the search's own sum does not underflow to 0
+    for bad in ((-1, 5, 0.1), (1, 5, 0.0), (1, 5, 1.0), (1.5, 5, 0.1)):
+        with pytest.raises(ValueError):
+            om.binomial_cdf(*bad)
 
 
 @SETTINGS

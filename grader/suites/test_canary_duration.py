@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-import scipy.stats
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -57,25 +56,27 @@ def check_hours(got, expected, *, call: str) -> None:
         check_close(value, want, call=f"{call}[{i}]")
 
 
+TIE = 1e-9
+"""Relative distance from 1 - C within which P(X <= k) is a tie: floating-point binomial CDFs (SciPy's is within
+about 1e-11 of the exact sum) and ``sf >= C`` for ``cdf <= 1 - C`` can put n on either side of it."""
+
+
 def reference_with_failures(confidence: float, failure_rate: float, failures: int) -> tuple[int, ...]:
-    """The notebook's bound by ``cdf <= 1 - C``, and by the equivalent ``sf >= C`` (more precise: no rounded 1 - C).
+    """The exact bound (:func:`opsmath.canary_sample_size_with_failures`), and its neighbour when the bound is a tie.
 
-    The two rules differ only where P(X <= k) is within rounding of 1 - C; a submission may land on either side.
+    The notebook asks for ``stats.binom.cdf(k, n, p) <= 1 - C`` in floating point (or the equivalent ``sf >= C``):
+    where the exact P(X <= k) at n - 1 or at n is within :data:`TIE` of 1 - C, rounding decides the side, so n - 1
+    (or n + 1) is right too. Elsewhere the CDF moves by far more than that per request: one answer.
     """
-    by_cdf = opsmath.canary_sample_size_with_failures(confidence, failure_rate, failures)
+    n = opsmath.canary_sample_size_with_failures(confidence, failure_rate, failures)
     if failures == 0:
-        return (by_cdf,)
+        return (n,)
+    risk = 1.0 - confidence
 
-    def enough(n: int) -> bool:
-        return n > failures and scipy.stats.binom.sf(failures, n, failure_rate) >= confidence
+    def tie(m: int) -> bool:
+        return m > failures and abs(opsmath.binomial_cdf(failures, m, failure_rate) / risk - 1.0) <= TIE
 
-    low, high = failures, failures + 1
-    while not enough(high):
-        low, high = high, 2 * high
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if enough(middle) else (middle, high)
-    return (by_cdf,) if high == by_cdf else (by_cdf, high)
+    return (n, *((n - 1,) if tie(n - 1) else ()), *((n + 1,) if tie(n) else ()))
 
 
 def check_bound(got, expected, *, call: str) -> None:
