@@ -163,6 +163,9 @@ def test_a_packed_array_the_child_forges_is_refused_or_plain_data():
         {"__ndbytes__": "not base64!", "dtype": "<f8", "shape": [1]},
         {"__ndbytes__": 8, "dtype": "<f8", "shape": [1]},
         {"__ndbytes__": eight, "dtype": "<f8", "shape": "1"},
+        {"__ndbytes__": eight, "dtype": "<f8", "shape": [1], "narrow": "|i1"},  # only int64 is stored narrow
+        {"__ndbytes__": eight, "dtype": "<i8", "shape": [1], "narrow": "<f8"},
+        {"__ndbytes__": eight, "dtype": "<i8", "shape": [1], "narrow": "|i1"},  # 8 bytes for one narrow item
     ]
     for data in forged:
         with pytest.raises(ValueError):
@@ -230,6 +233,57 @@ def test_a_column_of_strings_the_child_forges_is_refused():
         {"__strings__": ["a", "b"]},
         {"__ndbytes__": codes["__ndbytes__"], "dtype": "<i8", "shape": [40, 2]},  # a column of two dimensions
     ]
+    forged += [{"__range__": bad} for bad in ([0, 10], [0, 10, 0], [0, 10**12, 1], [0, 2**64, 1], [0.0, 10, 1],
+                                              "0:10")]
     for column in forged:
         with pytest.raises(ValueError):
             decode({"__dataframe__": {"s": column}, "index": []})
+
+
+def test_integer_arrays_cross_in_as_few_bytes_as_their_values_need():
+    from grader.sandbox.codec import _packed
+
+    for values, narrow in (([0, 1] * 40, "|i1"), ([-300, 300] * 40, "<i2"), ([0, 2**31 - 1] * 40, "<i4"),
+                           ([-2**63, 2**63 - 1] * 40, None)):
+        array = np.array(values, dtype=np.int64)
+        packed = _packed(array)
+        assert packed.get("narrow") == narrow
+        back = from_plain(loads(dumps(packed)))
+        assert back.dtype == np.int64 and back.tolist() == values and back.flags.writeable
+
+
+def test_arrays_cross_as_bytes_attached_after_the_json():
+    """A message with large arrays is its JSON plus the arrays' own bytes (no base64 inside the JSON); one without
+    is plain JSON, as before."""
+    import struct
+
+    x = np.linspace(0.0, 1.0, 250_000)
+    message = {"id": 3, "value": to_plain([x, {"n": np.arange(100)}])}
+    raw = dumps(message)
+    assert raw.startswith(b"\x00OPS") and len(raw) < x.nbytes + 100 + 1_000
+    got = from_plain(loads(raw)["value"])
+    assert np.array_equal(got[0], x) and got[0].flags.writeable and got[1]["n"].tolist() == list(range(100))
+    assert dumps({"id": 1, "value": [1.5, "a"]}) == b'{"id":1,"value":[1.5,"a"]}'
+    # forged frames: every length is checked, and an index counts only as a packed array's bytes
+    head = b'{"v":{"__ndbytes__":0,"dtype":"<f8","shape":[1]}}'
+
+    def frame(count, head_size, sizes, body):
+        return b"\x00OPS" + struct.pack(f"<IQ{len(sizes)}Q", count, head_size, *sizes) + body
+
+    blob = struct.pack("<d", 2.5)
+    assert from_plain(loads(frame(1, len(head), [8], head + blob))["v"]) == np.array([2.5])
+    forged = [
+        frame(1, len(head), [9], head + blob),  # lengths that do not add up
+        frame(1, len(head) + 1, [8], head + blob),
+        frame(2, len(head), [8], head + blob),
+        frame(10**6, len(head), [], head + blob),  # more buffers than allowed
+        b"\x00OPS\x01",  # truncated
+        frame(1, len(head.replace(b":0,", b":1,")), [8], head.replace(b":0,", b":1,") + blob),  # no such buffer
+        frame(1, len(head.replace(b":0,", b':"0",')), [8], head.replace(b":0,", b':"0",') + blob),
+    ]
+    for raw in forged:
+        with pytest.raises(ValueError):
+            from_plain(loads(raw))
+    plain = b'{"v":{"__ndbytes__":0,"dtype":"<f8","shape":[1]}}'  # an index in a JSON-only message: no buffer
+    with pytest.raises(ValueError):
+        from_plain(loads(plain)["v"])

@@ -76,6 +76,12 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
     return _CONTEXT
 
 
+_ENCODED: dict[int, tuple[Any, Any]] = {}
+"""``id`` of a large argument the recomputation sent -> (a weak reference to it, its plain form); the 16 latest. An
+entry counts only while its weak reference still gives that very object (an ``id`` is reused after the object dies).
+"""
+
+
 def prestart(preload: Sequence[str] | None = None) -> None:
     """Start the sandbox's forkserver now, without waiting for it.
 
@@ -309,7 +315,6 @@ class Sandbox:
         self._isolation: dict[str, Any] | None = None
         self._memory: dict[bytes, dict[str, Any]] | None = None  # see remembering()
         self._remembered: dict[bytes, dict[str, Any]] = {}
-        self._encoded: dict[int, tuple[Any, Any]] = {}  # id -> (weak reference, plain form): see _plain_args
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -431,9 +436,8 @@ class Sandbox:
             pass
 
     # -- protocol --------------------------------------------------------------------
-    def _request(self, message: dict[str, Any], timeout: float, count_time: bool = True, *,
-                 body: bytes | None = None) -> dict[str, Any]:
-        """Send ``message`` (``body``: its :func:`dumps`, when the caller already has it) and wait for its reply."""
+    def _request(self, message: dict[str, Any], timeout: float, count_time: bool = True) -> dict[str, Any]:
+        """Send ``message`` and wait for its reply."""
         if self._conn is None:
             raise StudentCrash("the sandbox is not running")
         remaining = self.limits.submission_seconds - self.student_seconds
@@ -443,8 +447,7 @@ class Sandbox:
         self._next_id += 1
         rid = self._next_id
         message = {**message, "id": rid}
-        # the grader's own message: failing to encode it is the grader's error; an encoded body gets the id in front
-        payload = b'{"id":%d,' % rid + body[1:] if body is not None else dumps(message)
+        payload = dumps(message)  # the grader's own message: failing to encode it is the grader's error
         start = time.monotonic()
         try:
             self._conn.send_bytes(payload)
@@ -551,15 +554,14 @@ class Sandbox:
         if name in self._poisoned:
             raise StudentCrash(self._poisoned[name])
         message = {"op": "call", "name": name, "args": self._plain_args(args), "kwargs": to_plain(kwargs)}
-        key = body = None
+        key = None
         if self._memory is not None:
             import hashlib
 
-            body = dumps(message)
-            key = hashlib.blake2b(body, digest_size=20).digest()
+            key = hashlib.blake2b(dumps(message), digest_size=20).digest()  # arrays are attached bytes: cheap
             if key in self._memory:
                 return _value(self._answered(self._memory[key]))
-        reply = self._checked(message, self.limits.call_seconds, name, raise_failed=False, body=body)
+        reply = self._checked(message, self.limits.call_seconds, name, raise_failed=False)
         if key is not None:
             self._memory[key] = reply
         return _value(self._answered(reply))
@@ -567,7 +569,8 @@ class Sandbox:
     def _plain_args(self, args: tuple[Any, ...]) -> list[Any]:
         """``to_plain(list(args))``; inside :meth:`remembering`, a large table or array already sent is not encoded
         again (the same object, still alive: the recomputation passes the reference notebook's own tables, which
-        nothing modifies, to one student function after another; encoding 184,000 rows costs 0.1 s each time)."""
+        nothing modifies, to one student function after another, and a worker's next submissions on the same track
+        get the same tables; encoding 184,000 rows costs 0.06-0.1 s each time). See :data:`_ENCODED`."""
         if self._memory is None:
             return to_plain(list(args))
         import weakref
@@ -578,16 +581,16 @@ class Sandbox:
             if kind not in ("numpy", "pandas") or getattr(arg, "size", 0) < PACK_FROM:
                 plain.append(to_plain(arg, 1))
                 continue
-            seen = self._encoded.get(id(arg))
+            seen = _ENCODED.get(id(arg))
             if seen is None or seen[0]() is not arg:
                 try:
                     seen = (weakref.ref(arg), to_plain(arg, 1))
                 except TypeError:  # no weak reference to it: encoded every time
                     plain.append(to_plain(arg, 1))
                     continue
-                if len(self._encoded) >= 16:
-                    self._encoded.pop(next(iter(self._encoded)))
-                self._encoded[id(arg)] = seen
+                if len(_ENCODED) >= 16:
+                    _ENCODED.pop(next(iter(_ENCODED)))
+                _ENCODED[id(arg)] = seen
             plain.append(seen[1])
         return plain
 
@@ -604,10 +607,10 @@ class Sandbox:
         finally:
             self._memory = outer
 
-    def _checked(self, message: dict[str, Any], timeout: float, name: str, *, raise_failed: bool = True,
-                 body: bytes | None = None) -> dict[str, Any]:
+    def _checked(self, message: dict[str, Any], timeout: float, name: str, *, raise_failed: bool = True
+                 ) -> dict[str, Any]:
         try:
-            reply = self._request(message, timeout, body=body)
+            reply = self._request(message, timeout)
         except (StudentTimeout, StudentCrash) as exc:
             reason = f"{name}: {exc}"
             self._poisoned[name] = reason + " (earlier call; not called again)"
