@@ -180,3 +180,27 @@ def test_removing_a_work_folder_cannot_fail(tmp_path):
     remove_tree(work)
     assert not work.exists()
     assert outside.read_text() == "keep me" and tmp_path.is_dir()
+
+
+def test_the_protected_bodies_are_computed_once_and_cached_for_the_next_process(tmp_path, monkeypatch):
+    """The first process computes the canonical protected bodies and writes them (atomically) beside the grader; the
+    next one reads them while the sources' digest matches, and computes them again when it does not."""
+    from grader import originality
+
+    cache = tmp_path / "_protected_bodies.json"
+    monkeypatch.setattr(originality, "CACHE", cache)
+    originality._protected_bodies.cache_clear()
+    try:
+        first = originality._protected_bodies()
+        assert json.loads(cache.read_text())["bodies"] == [list(b) for b in first] and len(first) > 20
+        assert [p.name for p in tmp_path.iterdir()] == [cache.name]  # no temporary file left
+        originality._protected_bodies.cache_clear()
+        monkeypatch.setattr(originality, "_compute_bodies", lambda paths: pytest.fail("computed again"))
+        assert originality._protected_bodies() == first
+        data = json.loads(cache.read_text())
+        cache.write_text(json.dumps({**data, "digest": "stale"}))
+        originality._protected_bodies.cache_clear()
+        with pytest.raises(pytest.fail.Exception, match="computed again"):
+            originality._protected_bodies()
+    finally:
+        originality._protected_bodies.cache_clear()
