@@ -35,11 +35,34 @@ class LocalSubmission:
         return from_plain(to_plain(self.env[name]))
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The notebook's ``name`` on ``args``; an exception it raises is a :class:`StudentCallFailed` with the
+        error's text and the notebook function it was raised in, as the sandbox reports it (error carried forward
+        and its probes read both)."""
+        from grader.outcomes import StudentCallFailed
+        from grader.sandbox.child import describe_exception
+
         fn = self.env.get(name)
         if not callable(fn):
             raise _Missing(f"{name} is not defined")
-        result = fn(*from_plain(to_plain(list(args))), **from_plain(to_plain(kwargs)))
+        try:
+            result = fn(*from_plain(to_plain(list(args))), **from_plain(to_plain(kwargs)))
+        except Exception as exc:
+            error = describe_exception(exc)
+            raise StudentCallFailed(f"{name} raised {error}", error=error, origin=self._origin(exc)) from None
         return from_plain(to_plain(result))
+
+    def _origin(self, exc: BaseException) -> str:
+        """The notebook function (``<module>``: a cell's own code) whose code raised ``exc``: the innermost frame in
+        one of the files the kernel compiled the notebook's cells from."""
+        import types
+
+        cells = {f.__code__.co_filename for f in self.env.values() if isinstance(f, types.FunctionType)}
+        found, tb = "", exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename in cells:
+                found = tb.tb_frame.f_code.co_name
+            tb = tb.tb_next
+        return found
 
 
 class LocalProxy:
