@@ -141,7 +141,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     sink = io.StringIO()
     _LAST_SUBMISSION.clear()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        exit_code = pytest.main(args, plugins=[collector])
+        exit_code = _pytest_main(args, collector)
     if int(exit_code) not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
@@ -193,13 +193,30 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
     }
 
 
+def _pytest_main(args: list[str], collector: Collector) -> int | pytest.ExitCode:
+    """``pytest.main`` with only the plugins grading uses: the installed ones are not loaded from their entry points
+    (pytest-xdist alone is 50 ms of every cold run's start), hypothesis's own is loaded by name."""
+    saved = os.environ.get(_NO_AUTOLOAD)
+    os.environ[_NO_AUTOLOAD] = "1"
+    try:
+        return pytest.main([*args, "-p", "_hypothesis_pytestplugin"], plugins=[collector])
+    finally:
+        if saved is None:
+            os.environ.pop(_NO_AUTOLOAD, None)
+        else:
+            os.environ[_NO_AUTOLOAD] = saved
+
+
+_NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+
+
 def collect_questions(assignment: str) -> list[dict[str, Any]]:
     """The hidden tests of ``assignment`` (question, title, points) without running them."""
     collector = Collector()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        pytest.main([str(suite_path(assignment)), "--collect-only", "-q", "-c", str(SUITES_DIR / "pytest.ini"),
-                     "--rootdir", str(SUITES_DIR), "-p", "no:cacheprovider"], plugins=[collector])
+        _pytest_main([str(suite_path(assignment)), "--collect-only", "-q", "-c", str(SUITES_DIR / "pytest.ini"),
+                      "--rootdir", str(SUITES_DIR), "-p", "no:cacheprovider"], collector)
     return [{"question": e["question"], "title": e["title"], "max_score": e["max_score"], "visible": e["visible"],
              "test": e["name"]} for e in collector.items.values()]
 

@@ -166,7 +166,13 @@ def test_importing_opsmath_leaves_the_heavy_libraries_unloaded():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+    # the k-failure bound sums the binomial exactly: not even the reference that uses it needs scipy.stats
     code = ("import sys, opsmath; opsmath.canary_sample_size_with_failures(0.95, 1e-3, 2); "
             "print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "True"
+    assert out.strip() == "False"
+    # the suites without tables import no pandas (0.25 s of their cold start); none imports scipy.stats
+    code = ("import sys; from grader.suites import test_canary_duration, test_drift_detective, test_platform_roi, "
+            "test_retraining_roi; print(sorted(m for m in ('scipy.stats', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

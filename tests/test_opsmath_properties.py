@@ -448,7 +448,7 @@ def test_binomial_cdf_edges() -> None:
 
     from opsmath.rollout import _binomial_cdf
 
-    assert 0 < _binomial_cdf(2, 100_000_000, 0.2) < Decimal("1e-9000000")  # the search's own sum does not underflow to 0
+    assert 0 < _binomial_cdf(2, 100_000_000, 0.2) < Decimal("1e-9000000")  # the search: no underflow to 0
     for bad in ((-1, 5, 0.1), (1, 5, 0.0), (1, 5, 1.0), (1.5, 5, 0.1)):
         with pytest.raises(ValueError):
             om.binomial_cdf(*bad)

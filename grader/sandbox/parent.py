@@ -82,6 +82,13 @@ entry counts only while its weak reference still gives that very object (an ``id
 """
 
 
+def _forget(key: int, ref: Any) -> None:
+    """Drop the :data:`_ENCODED` entry of an object that died (unless the ``id`` already names a newer one)."""
+    seen = _ENCODED.get(key)
+    if seen is not None and seen[0] is ref:
+        del _ENCODED[key]
+
+
 def prestart(preload: Sequence[str] | None = None) -> None:
     """Start the sandbox's forkserver now, without waiting for it.
 
@@ -583,14 +590,15 @@ class Sandbox:
                 continue
             seen = _ENCODED.get(id(arg))
             if seen is None or seen[0]() is not arg:
-                try:
-                    seen = (weakref.ref(arg), to_plain(arg, 1))
+                key = id(arg)
+                try:  # the entry goes when the object does (a slice of a million fleet sizes lives one call)
+                    seen = (weakref.ref(arg, lambda ref, key=key: _forget(key, ref)), to_plain(arg, 1))
                 except TypeError:  # no weak reference to it: encoded every time
                     plain.append(to_plain(arg, 1))
                     continue
                 if len(_ENCODED) >= 16:
                     _ENCODED.pop(next(iter(_ENCODED)))
-                _ENCODED[id(arg)] = seen
+                _ENCODED[key] = seen
             plain.append(seen[1])
         return plain
 
