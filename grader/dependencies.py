@@ -342,9 +342,43 @@ def recompute(assignment: str, track: str, name: str, bindings: Mapping[str, Any
     _, rerun = prog.plan(name, graded)
     ns = dict(reference_namespace(assignment, track))
     ns.update(bindings)
-    for index in rerun:
-        exec(prog.statements[index].code, ns)
-    if call is not None:
-        args, kwargs = call
-        return ns[name](*args, **kwargs)
-    return ns[name]
+    with memory_capped():
+        for index in rerun:
+            exec(prog.statements[index].code, ns)
+        if call is not None:
+            args, kwargs = call
+            return ns[name](*args, **kwargs)
+        return ns[name]
+
+
+RECOMPUTE_BYTES = 512 * 2**20
+"""Address space the recomputation may add to the grader's own: the solution's code, run on what the student's
+functions return, can be asked for far more (``np.arange(upper)`` after ``team_capacity_models`` doubled ``upper``
+through a toil 10,000 times too small: 2 GB, an out-of-memory kill of the whole grading in a 768 MB container)."""
+
+
+@contextlib.contextmanager
+def memory_capped(extra: int = RECOMPUTE_BYTES) -> Any:
+    """Lower the soft ``RLIMIT_AS`` to the process's present size plus ``extra`` for the block, then restore it: an
+    allocation past it raises ``MemoryError`` there (the recomputation fails: no error carried forward), instead of
+    growing the trusted process. Does nothing where the limit cannot be read or set."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            size = int(fh.read().split()[0]) * resource.getpagesize()
+        cap = size + extra
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft != resource.RLIM_INFINITY and soft <= cap:
+            cap = None  # already at least as tight
+        if cap is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        cap = None
+    try:
+        yield
+    finally:
+        if cap is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

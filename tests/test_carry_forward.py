@@ -502,3 +502,25 @@ def test_the_reference_imports_scipy_stats_only_when_it_uses_it():
             "ns = d.reference_namespace('retraining_roi', 'edge_guardian')\n"
             "assert isinstance(ns['T_exact'], float) and ns['T_exact'] > 0\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+
+
+def test_the_recomputation_cannot_grow_the_grader_past_its_memory_cap():
+    """A toil 100,000 times too small makes the solution's ``team_capacity_models`` double its bound to 2**28 and
+    ask for ``np.arange(2**28)`` (2 GB) in the trusted process: the recomputation fails with a MemoryError instead,
+    the grader's own limit is restored, and error carried forward gives no credit."""
+    import resource
+
+    from grader import dependencies
+
+    def tiny_toil(n_models, heterogeneity=1.0):
+        return 1e-5 * np.asarray(n_models, dtype=float)
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    graded = graded_names("platform_roi")
+    with pytest.raises(MemoryError):
+        dependencies.recompute("platform_roi", "edge_guardian", "team_capacity_models", {"manual_toil": tiny_toil},
+                               graded, ((2000.0,), {}))
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    # a recomputation within the cap is untouched: the same question through a right toil
+    assert dependencies.recompute("platform_roi", "edge_guardian", "team_capacity_models", {}, graded,
+                                  ((2000.0,), {})) == opsmath.team_capacity_models(2000.0)
