@@ -124,12 +124,14 @@ def _protected_bodies() -> tuple[tuple[str, str], ...]:
     bodies = _compute_bodies(paths)
     try:
         import os
+        import shutil
         import tempfile
 
         fd, tmp = tempfile.mkstemp(dir=CACHE.parent, prefix=".protected-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"digest": digest, "bodies": bodies}, fh, sort_keys=True)
+            shutil.copymode(__file__, tmp)  # readable by whoever may read the sources it comes from, no one else
             os.replace(tmp, CACHE)
         except BaseException:
             os.unlink(tmp)

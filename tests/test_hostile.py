@@ -204,3 +204,18 @@ def test_the_protected_bodies_are_computed_once_and_cached_for_the_next_process(
             originality._protected_bodies()
     finally:
         originality._protected_bodies.cache_clear()
+
+
+def test_the_protected_bodies_cache_enters_no_fingerprint(monkeypatch):
+    """Writing the cache changes no batch fingerprint or shard's suite version (it is derived from sources they hash),
+    and a grader run by another user never has to read it (a batch run as another user crashed on a 0600 cache)."""
+    import pathlib
+
+    from grader import batch, originality
+
+    originality._protected_bodies()  # the cache exists where the grader's folder is writable
+    read = []
+    original = pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: read.append(self) or original(self))
+    batch._code_digest()
+    assert read and originality.CACHE not in read
