@@ -112,7 +112,8 @@ def _compute_bodies(paths: list[Path]) -> list[tuple[str, str]]:
 def _protected_bodies() -> tuple[tuple[str, str], ...]:
     """The canonical protected bodies: from :data:`CACHE` while its digest matches the sources, else computed (about
     0.25 s, the largest part of a worker's first submission) and written to :data:`CACHE` for the next process, when
-    the grader's folder is writable (atomically: workers starting together cannot leave a torn file)."""
+    the grader's folder is writable (:func:`grader.results.write_results`: workers starting together cannot leave a
+    torn file)."""
     paths = _protected_sources()
     digest = _digest(paths)
     try:
@@ -122,20 +123,10 @@ def _protected_bodies() -> tuple[tuple[str, str], ...]:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     bodies = _compute_bodies(paths)
-    try:
-        import os
-        import shutil
-        import tempfile
+    from grader.results import write_results
 
-        fd, tmp = tempfile.mkstemp(dir=CACHE.parent, prefix=".protected-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"digest": digest, "bodies": bodies}, fh, sort_keys=True)
-            shutil.copymode(__file__, tmp)  # readable by whoever may read the sources it comes from, no one else
-            os.replace(tmp, CACHE)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    try:
+        write_results({"digest": digest, "bodies": bodies}, CACHE)
     except OSError:  # a read-only install: computed in each process
         pass
     return tuple(bodies)

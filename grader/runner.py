@@ -196,18 +196,9 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
 def _pytest_main(args: list[str], collector: Collector) -> int | pytest.ExitCode:
     """``pytest.main`` with only the plugins grading uses: the installed ones are not loaded from their entry points
     (pytest-xdist alone is 50 ms of every cold run's start), hypothesis's own is loaded by name."""
-    saved = os.environ.get(_NO_AUTOLOAD)
-    os.environ[_NO_AUTOLOAD] = "1"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         return pytest.main([*args, "-p", "_hypothesis_pytestplugin"], plugins=[collector])
-    finally:
-        if saved is None:
-            os.environ.pop(_NO_AUTOLOAD, None)
-        else:
-            os.environ[_NO_AUTOLOAD] = saved
-
-
-_NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def collect_questions(assignment: str) -> list[dict[str, Any]]:
