@@ -5,11 +5,13 @@
 #
 # SUBMISSIONS/<assignment>.zip (a Gradescope "Export Submissions" zip) or SUBMISSIONS/<assignment>/ (notebooks) per
 # assignment; every one found there when none is named. Results go to OUT/<assignment>/.
-#   grade: this task's shard of each (opsgrade grade --shard auto: Slurm array task or Kubernetes Indexed Job)
+#   grade: this task's shard of each, all in one process (opsgrade course --shard auto: Slurm array task or
+#          Kubernetes Indexed Job; exit 2 when an assignment's input cannot be read, the others graded; 3 when a
+#          submission hit a grader error)
 #   merge: each assignment's grades.csv and report.html (opsgrade merge; refuses missing, stale or other-version shards)
 # Environment: OPSGRADE (the opsgrade command; default opsgrade on PATH), OPSGRADE_WORKERS (grading processes;
 # default all cores), OPSGRADE_MERGE_WAIT (seconds a merge waits for shards still running; default 0).
-# Every assignment is attempted; the exit status is the last failure's (0 when all succeeded).
+# Every assignment is attempted; merge's exit status is the last failure's (0 when all succeeded).
 set -uo pipefail
 
 step=${1:?usage: $0 grade|merge SUBMISSIONS OUT [ASSIGNMENT...]}
@@ -25,6 +27,13 @@ if [ "${#names[@]}" -eq 0 ]; then
     done
 fi
 [ "${#names[@]}" -gt 0 ] || { echo "no <assignment>.zip or <assignment>/ in $submissions" >&2; exit 2; }
+
+if [ "$step" = grade ]; then  # every assignment in one opsgrade process: its workers start once per task
+    picks=()
+    for name in "${names[@]}"; do picks+=(-a "$name"); done
+    exec "${OPSGRADE:-opsgrade}" course "$submissions" -o "$out" "${picks[@]}" --shard auto \
+        --workers "${OPSGRADE_WORKERS:-0}"
+fi
 
 status=0
 for name in "${names[@]}"; do

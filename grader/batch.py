@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from grader.shards import Shard
 
-__all__ = ["BatchError", "Job", "discover", "fingerprint", "grade_batch", "shard", "write_grades_csv"]
+__all__ = ["Batch", "BatchError", "CourseResult", "Job", "course_inputs", "discover", "fingerprint", "grade_batch",
+           "grade_course", "shard", "write_grades_csv"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -272,6 +273,34 @@ class BatchError(RuntimeError):
     """Nothing could be graded (a worker could not start, an export is not a zip): a clear message, no grades."""
 
 
+def course_inputs(folder: str | os.PathLike, names: Iterable[str] = ()) -> list[tuple[str, Path]]:
+    """The assignments of a course folder, as ``deploy/each-assignment.sh`` reads it: ``FOLDER/<assignment>.zip``
+    (a Gradescope export; it wins over a folder of the same name) or ``FOLDER/<assignment>/`` (notebooks).
+
+    ``names``: these, in this order (one that is in neither form is given as its folder, which
+    :func:`grade_course` reports as missing while it grades the others); by default every entry named like an
+    assignment with a hidden suite, in name order (other files and folders are not assignments and are left alone).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``folder`` is not a folder.
+    """
+    from grader.suites import assignments
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such course folder: {root}")
+
+    def entry(name: str) -> Path:
+        zipped = root / f"{name}.zip"
+        return zipped if zipped.is_file() else root / name
+
+    if names:
+        return [(name, entry(name)) for name in dict.fromkeys(names)]
+    return [(name, entry(name)) for name in assignments() if entry(name).exists()]
+
+
 def grade_batch(
     assignment: str,
     inputs: Iterable[str | os.PathLike],
@@ -294,67 +323,161 @@ def grade_batch(
     BatchError
         When nothing could be graded: no grades are written, ``grades.csv`` is absent.
     """
-    from grader.shards import record, resolve
     from grader.suites import suite_path
 
     suite_path(assignment)  # fail early on an unknown assignment
+    course = grade_course([Batch(assignment, tuple(inputs), Path(out))], workers, shard_spec, progress,
+                          strict=True)
+    return course.written[assignment]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One assignment's part of a course regrade: its inputs (notebooks, folders, export zips) and output folder."""
+
+    assignment: str
+    inputs: tuple[str | os.PathLike, ...]
+    out: Path
+
+
+@dataclass
+class CourseResult:
+    """What :func:`grade_course` wrote: per assignment ``grades.csv`` (or the shard's record), or why not."""
+
+    written: dict[str, Path] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def grade_course(
+    batches: Iterable[Batch],
+    workers: int | None = None,
+    shard_spec: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    *,
+    strict: bool = False,
+) -> CourseResult:
+    """Grade several assignments' submissions with one pool of workers (each batch as :func:`grade_batch` would).
+
+    A worker's start-up (its interpreter, the grading stack's imports, its sandbox forkserver) is paid once for
+    the whole course instead of once per assignment; every assignment still gets its own output folder, results,
+    fingerprints, ``grades.csv`` or shard record, identical to a :func:`grade_batch` of that assignment alone.
+    Submissions are graded assignment by assignment, so each worker loads each suite and reference once.
+
+    An assignment whose inputs cannot be read (an unknown name, a missing path, an export that is not a zip) is
+    left out and named in :attr:`CourseResult.failed`; the others are graded (with ``strict``, as
+    :func:`grade_batch`, its error is raised before anything is graded). A worker that cannot start raises
+    :class:`BatchError`: nothing could be graded. Each assignment's ``grades.csv`` (or shard record) is written as
+    soon as its last submission has a result, so a course stopped midway keeps the assignments it finished.
+    """
+    from grader.shards import record, resolve
+    from grader.suites import suite_path
+
+    batches = list(batches)
+    if len({b.assignment for b in batches}) < len(batches):
+        raise ValueError("an assignment appears twice in the course: give each one batch (several inputs)")
     part = resolve(shard_spec)  # before any work: a wrong --shard or scheduler environment fails here
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = shard(discover(inputs, assignment, out), part)
-    prints = {job.id: fingerprint(assignment, job.notebook) for job in jobs}
-    todo = [j for j in jobs if not _done(out / j.id / "results.json", prints[j.id])]
-    stale = [j for j in todo if (out / j.id / "results.json").exists()]
-    total, finished = len(jobs), len(jobs) - len(todo)
+    result = CourseResult()
+    plans: list[tuple[Batch, list[Job], dict[str, str], list[Job]]] = []
+    for batch in batches:
+        try:
+            suite_path(batch.assignment)
+            for item in batch.inputs:  # an assignment absent from the course leaves no empty folder behind
+                if not Path(item).exists():
+                    raise FileNotFoundError(f"no such submission: {item}")
+            batch.out.mkdir(parents=True, exist_ok=True)
+            jobs = shard(discover(batch.inputs, batch.assignment, batch.out), part)
+        except (BatchError, ValueError, OSError) as exc:
+            if strict:
+                raise
+            result.failed[batch.assignment] = str(exc)
+            continue
+        prints = {job.id: fingerprint(batch.assignment, job.notebook) for job in jobs}
+        todo = [j for j in jobs if not _done(batch.out / j.id / "results.json", prints[j.id])]
+        plans.append((batch, jobs, prints, todo))
+    total = sum(len(jobs) for _, jobs, _, _ in plans)
+    finished = total - sum(len(todo) for *_, todo in plans)
+    stale = sum((b.out / j.id / "results.json").exists() for b, _, _, todo in plans for j in todo)
     if progress:
         label = "resuming" if finished else "starting"
-        progress(finished, total, f"{label}; {len(stale)} stale or incomplete result(s) to regrade" if stale else label)
+        progress(finished, total, f"{label}; {stale} stale or incomplete result(s) to regrade" if stale else label)
     workers = max(1, workers or os.cpu_count() or 1)
-    if todo:
-        (out / "grades.csv").unlink(missing_ok=True)  # rewritten at the end; never left disagreeing with results
+    tasks = [(b.assignment, job, b.out, prints[job.id]) for b, _, prints, todo in plans for job in todo]
+    by_name = {batch.assignment: (batch, jobs, prints) for batch, jobs, prints, _ in plans}
+    left = {batch.assignment: len(todo) for batch, *_, todo in plans}
+
+    def finish(assignment: str) -> None:
+        """An assignment all of whose submissions have a result: its gradebook (or its shard's record) now, so a
+        course stopped later keeps it."""
+        batch, jobs, prints = by_name[assignment]
+        if part is not None:  # grades.csv is the merge's (grader.merge): a shard only records that it finished
+            result.written[assignment] = record(assignment, part, prints, batch.out)
+        else:
+            result.written[assignment] = write_grades_csv(assignment, jobs, batch.out)
+
+    def graded(assignment: str) -> None:
+        left[assignment] -= 1
+        if not left[assignment]:
+            finish(assignment)
+
+    for batch, *_, todo in plans:
+        if todo:  # rewritten when its last submission is graded; never left disagreeing with results
+            (batch.out / "grades.csv").unlink(missing_ok=True)
+    for name, count in left.items():
+        if not count:
+            finish(name)
+    if tasks:
 
         def stop(signum: int, frame: object) -> None:
             raise _Stop(signum)
 
         handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
         try:
-            _run_pool(assignment, todo, out, workers, prints, finished, total, progress)
+            _run_pool(tasks, workers, finished, total, progress, graded)
         except _Stop as exc:
             raise SystemExit(128 + int(exc.args[0])) from None
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
-    if part is not None:  # grades.csv is the merge's (grader.merge): a shard only records that it finished
-        return record(assignment, part, prints, out)
-    return write_grades_csv(assignment, jobs, out)
+    result.written = {name: result.written[name] for name in by_name}  # in the course's order
+    return result
 
 
-def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints: dict[str, str], finished: int,
-              total: int, progress: Callable[[int, int, str], None] | None) -> int:
-    """Grade ``todo`` on worker processes whose temporary files all live in one scratch root, removed at the end.
+def _run_pool(tasks: list[tuple[str, Job, Path, str]], workers: int, finished: int, total: int,
+              progress: Callable[[int, int, str], None] | None, graded: Callable[[str], None]) -> int:
+    """Grade ``tasks`` (assignment, job, output folder, fingerprint) on worker processes whose temporary files all
+    live in one scratch root, removed at the end.
 
     A submission that loses its worker twice (crash, kill, over its budget) gets a non-final "worker crashed"
     result; a worker that cannot start is a :class:`BatchError`. Every worker is dead when this returns or raises.
+    ``graded(assignment)`` is called once for each submission that has its result.
     """
     from grader import workers as pool
     from grader.sandbox.parent import Limits
     from grader.sandbox.preload import modules_for
     from grader.scratch import ScratchRoot
 
-    preload = modules_for([job.notebook for job in todo if job.notebook is not None], assignment)
-    by_id = {job.id: job for job in todo}
-    tasks = {job.id: (_grade_job, (assignment, job, str(out), prints[job.id])) for job in todo}
+    notebooks: dict[str, list[Path]] = {}
+    for assignment, job, _, _ in tasks:
+        notebooks.setdefault(assignment, []).extend([job.notebook] if job.notebook is not None else [])
+    preload = list(dict.fromkeys(module for assignment, paths in notebooks.items()
+                                 for module in modules_for(paths, assignment)))
+    several = len({assignment for assignment, *_ in tasks}) > 1
+    keyed = {(f"{assignment}/{job.id}" if several else job.id): (assignment, job, out, fp)
+             for assignment, job, out, fp in tasks}
+    work = {key: (_grade_job, (assignment, job, str(out), fp)) for key, (assignment, job, out, fp) in keyed.items()}
     count = finished
 
-    def done(job_id: str, value: object) -> None:
+    def done(key: str, value: object) -> None:
         nonlocal count
         count += 1
+        graded(keyed[key][0])
         if progress:
-            progress(count, total, job_id)
+            progress(count, total, key)
 
-    def lost(job_id: str, reason: str) -> None:
-        _record_failure(assignment, by_id[job_id], out, prints[job_id], reason)
-        done(job_id, None)
+    def lost(key: str, reason: str) -> None:
+        assignment, job, out, fp = keyed[key]
+        _record_failure(assignment, job, out, fp, reason)
+        done(key, None)
 
     budget = Limits.from_env().submission_seconds + 120.0 + 60.0  # the worker's own alarm, then a margin
     try:
@@ -363,7 +486,7 @@ def _run_pool(assignment: str, todo: list[Job], out: Path, workers: int, prints:
         raise BatchError(f"{exc}; nothing was graded") from None
     with scratch:
         try:
-            pool.run(tasks, min(workers, len(todo)), _init_worker, (preload,), on_done=done, on_lost=lost,
+            pool.run(work, min(workers, len(work)), _init_worker, (preload,), on_done=done, on_lost=lost,
                      folder=lambda number: str(scratch.folder(f"w{number}")), task_seconds=budget)
         except pool.WorkerStartError as exc:
             raise BatchError(f"{exc}; nothing was graded") from None

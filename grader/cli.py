@@ -93,6 +93,70 @@ def grade(
 
 
 @app.command()
+def course(
+    folder: Path = typer.Argument(..., help="a course folder: FOLDER/<assignment>.zip (a Gradescope export) or "
+                                            "FOLDER/<assignment>/ (notebooks) for each assignment"),
+    out: Path = typer.Option(Path("gradebook"), "--out", "-o", help="output folder: OUT/<assignment>/ each"),
+    assignment: list[str] = typer.Option(None, "--assignment", "-a", help="only these (default: every one found)"),
+    workers: int = typer.Option(0, "--workers", "-j", help="parallel workers (0 = all cores)"),
+    shard: str = typer.Option(None, "--shard", help="as for `opsgrade grade`: shard i/n of each assignment, or 'auto'"),
+) -> None:
+    """Grade every assignment of a course with one pool of workers; OUT/<assignment>/ as `opsgrade grade` writes it.
+
+    The same results, fingerprints, grades.csv (or shard records) as one `opsgrade grade` per assignment, with the
+    workers' start-up paid once. An assignment whose inputs cannot be read is named and left out, the others are
+    graded, and the exit status is 2; with --shard, exit 3 when a submission hit a grader error (as `grade`).
+    """
+    from grader.batch import Batch, BatchError, course_inputs, grade_course
+    from grader.shards import ShardError, resolve, unfinished
+
+    try:
+        shard = resolve(shard)
+        found = course_inputs(folder, assignment or ())
+    except (ShardError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(2) from None
+    if not found:
+        console.print(f"[red]no <assignment>.zip or <assignment>/ in {folder}[/]", highlight=False)
+        raise typer.Exit(2)
+    if shard is not None:
+        console.print(f"shard {shard} ({shard.source})")
+    names = ", ".join(name for name, _ in found)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False, refresh_per_second=4) as bar:
+        task = bar.add_task(f"grading {names}", total=None)
+        start: list[tuple[int, int, str]] = []
+
+        def progress(done: int, total: int, label: str) -> None:
+            if not start:
+                start.append((done, total, label))
+            bar.update(task, completed=done, total=total, description=f"grading [dim]{label}[/]")
+
+        try:
+            result = grade_course([Batch(name, (path,), out / name) for name, path in found],
+                                  workers=workers or None, shard_spec=shard, progress=progress)
+        except BatchError as exc:
+            bar.stop()
+            console.print(f"[red]cannot grade {names}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    if start:
+        console.print(_resume_line(*start[0]))
+    left = []
+    for name, path in result.written.items():
+        console.print(f"wrote {path}")
+        if shard is not None:
+            left += [f"{name}/{job}" for job in unfinished(path)]
+    for name, why in result.failed.items():
+        console.print(f"[red]cannot grade {name}:[/] {why}", highlight=False)
+    if result.failed:
+        raise typer.Exit(2)
+    if left:
+        console.print(f"[red]shard {shard}: {len(left)} submission(s) hit a grader error, not a grade "
+                      f"(first: {left[0]}); run this shard again after fixing the cause[/]")
+        raise typer.Exit(3)
+
+
+@app.command()
 def merge(
     submissions: list[Path] = typer.Argument(..., help="the same inputs the shards were given"),
     assignment: str = typer.Option(..., "--assignment", "-a", help="assignment name, e.g. drift_detective"),
@@ -188,7 +252,7 @@ def demo(
     build_first: bool = typer.Option(True, "--build/--no-build", help="build everything first"),
 ) -> None:
     """Build every assignment, then grade the bundled example submissions and print a gradebook."""
-    from grader.batch import grade_batch
+    from grader.batch import Batch, grade_course
     from grader.build import REPO, source_assignments
     from grader.examples import materialise_examples
 
@@ -198,15 +262,19 @@ def demo(
     for col in ("assignment", "submission", "expected", "score", "max", "match"):
         table.add_column(col)
     all_ok = True
+    batches, wanted = [], {}
     for name in source_assignments():
         examples_dir = dist.resolve() / "examples" / name
         if examples_dir.exists():
             shutil.rmtree(examples_dir)
-        examples = materialise_examples(name, examples_dir, dist=dist.resolve())
+        wanted[name] = materialise_examples(name, examples_dir, dist=dist.resolve())
         book = out / name
         if book.exists():
             shutil.rmtree(book)
-        grade_batch(name, [examples_dir], book, workers=os.cpu_count())
+        batches.append(Batch(name, (examples_dir,), book))
+    grade_course(batches, workers=os.cpu_count(), strict=True)  # one pool for every assignment
+    for name, examples in wanted.items():
+        book = out / name
         for variant, (_, expected) in examples.items():
             data = json.loads((book / variant / "results.json").read_text(encoding="utf-8"))
             maximum = sum(t["max_score"] for t in data["tests"])

@@ -120,3 +120,40 @@ def test_grades_csv_columns_are_the_suite_questions_in_order(tmp_path):
     empty.mkdir()
     header = write_grades_csv(A, [Job("c", None)], empty).read_text().splitlines()[0].split(",")
     assert header[6:-4] == expected
+
+
+def test_a_course_is_graded_in_one_pool_exactly_as_one_batch_per_assignment(built, notebooks, tmp_path):
+    """`opsgrade course`: the same bytes in every grades.csv and results.json as `grade_batch` per assignment; a
+    named assignment that is absent is reported (exit 2) while the others are graded; other entries are left alone."""
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    other = "retraining_roi"
+    course = tmp_path / "course"
+    shutil.copytree(notebooks, course / A)
+    (course / other).mkdir()
+    (course / other / "sol.ipynb").write_bytes((built.solutions / f"{other}.ipynb").read_bytes())
+    (course / other / "blank.ipynb").write_bytes((built.dist / other / "student" / f"{other}.ipynb").read_bytes())
+    (course / "notes").mkdir()  # not an assignment: not graded, not an error
+    alone = {name: grade_batch(name, [course / name], tmp_path / "alone" / name, workers=1).read_bytes()
+             for name in (A, other)}
+
+    out = tmp_path / "together"
+    result = CliRunner().invoke(app, ["course", str(course), "-o", str(out), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([A, other])
+    for name in (A, other):
+        assert (out / name / "grades.csv").read_bytes() == alone[name]
+        for results in (tmp_path / "alone" / name).glob("*/results.json"):
+            mine = json.loads((out / name / results.parent.name / "results.json").read_text())
+            theirs = json.loads(results.read_text())
+            for data in (mine, theirs):
+                data.pop("execution_time")
+                data["extra_data"].pop("timing", None)
+            assert mine == theirs
+
+    again = CliRunner().invoke(app, ["course", str(course), "-o", str(out), "-a", other, "-a", "platform_roi"])
+    assert again.exit_code == 2, again.output
+    assert "kept 2 finished result(s)" in again.output and "cannot grade platform_roi" in again.output
+    assert (out / other / "grades.csv").read_bytes() == alone[other] and not (out / "platform_roi").exists()
