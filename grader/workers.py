@@ -49,8 +49,11 @@ class WorkerStartError(RuntimeError):
     """A worker could not start (or died starting): the batch cannot grade anything."""
 
 
-def _serve(conn: Any, folder: str | None, init: Callable[..., None], init_args: tuple) -> None:
+def _serve(conn: Any, number: int, folder: str | None, init: Callable[..., None], init_args: tuple) -> None:
     """Worker main: own session, temporary folder, ``init``, then run tasks until told to stop."""
+    from grader.sandbox.affinity import WORKER_ENV
+
+    os.environ[WORKER_ENV] = str(number)  # which CPU it and its sandboxes keep to (grader.sandbox.affinity)
     os.setsid()  # the terminal's Ctrl-C reaches the parent only; the parent stops workers as whole groups
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -110,7 +113,8 @@ def _start(ctx: Any, number: int, folder: str | None, init: Callable[..., None],
     from grader.sandbox.parent import without_main_module
 
     parent_end, child_end = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=_serve, args=(child_end, folder, init, init_args), name=f"opsgrade-worker-{number}")
+    proc = ctx.Process(target=_serve, args=(child_end, number, folder, init, init_args),
+                       name=f"opsgrade-worker-{number}")
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         with without_main_module():  # workers need nothing from the CLI's script (typer, rich)

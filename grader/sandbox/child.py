@@ -40,6 +40,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from grader.sandbox import affinity  # noqa: E402
 from grader.sandbox.codec import MAX_VIOLATIONS, dumps, from_plain, loads, to_plain  # noqa: E402
 
 PRELOAD = ("numpy", "pandas", "scipy.stats", "scipy.special", "matplotlib.pyplot", "ipywidgets")
@@ -427,6 +428,7 @@ def serve(conn: Any, config: dict[str, Any]) -> None:
     for name in [m for m in sys.modules if m == "opsmath" or m.startswith(("opsmath.", "grader.suites"))]:
         del sys.modules[name]
     send, recv = conn.send_bytes, conn.recv_bytes
+    affinity.pin(config.get("cpu"))  # the grader's CPU (it waits while this child computes), before any wall
     isolation, violations = _enter_sandbox(conn, config)
     config.clear()  # the protected paths and the plan stay out of reach of frame walks (the Process holds it)
     sys.path.insert(0, workdir)

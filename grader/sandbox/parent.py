@@ -15,7 +15,7 @@ from multiprocessing import spawn
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import isolation
+from grader.sandbox import affinity, isolation
 from grader.sandbox.codec import MAX_VIOLATIONS, PACK_FROM, clean_reply, decode, dumps, loads, to_plain
 
 __all__ = [
@@ -381,6 +381,7 @@ class Sandbox:
             "cpu_seconds": int(self.limits.submission_seconds) + 30,
             "plan": dataclasses.asdict(self._plan),
             "audit_hook": os.environ.get("OPSGRADE_AUDIT_HOOK", "1") != "0",
+            "cpu": affinity.cpu_for_sandbox(),  # the child takes turns with this process: one CPU for both
         }
         proc = ctx.Process(target=child.serve, args=(child_end, config), daemon=True)
         with without_main_module():
