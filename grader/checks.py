@@ -13,6 +13,7 @@ with (an ``int`` for a count, a ``float`` for a number, a ``bool``).
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -241,6 +242,20 @@ def _typed_literal(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str))
 
 
+_CACHED_CELL_CHARS = 100_000
+"""Longer cells are parsed again each time: a worker keeps no large tree from one submission to the next."""
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(source: str) -> ast.Module | None:
+    """``ast.parse(source)``, or ``None`` when it does not parse; each cell once, though every graded notebook
+    variable reads the whole notebook (the trees are only read)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def require_computed(cells: Sequence[str], name: str) -> None:
     """Fail when the notebook's last top-level assignment to ``name`` is a value typed in, not computed.
 
@@ -250,9 +265,8 @@ def require_computed(cells: Sequence[str], name: str) -> None:
     """
     last: ast.expr | None = None
     for source in cells:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = _parsed(source) if len(source) <= _CACHED_CELL_CHARS else _parsed.__wrapped__(source)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):

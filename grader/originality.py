@@ -14,6 +14,7 @@ import difflib
 import functools
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
 __all__ = ["CACHE", "copied_functions", "defined_functions", "protected_bodies_cache"]
@@ -132,13 +133,26 @@ def _protected_bodies() -> tuple[tuple[str, str], ...]:
     return tuple(bodies)
 
 
+@functools.lru_cache(maxsize=4096)
+def _letters(text: str) -> Counter[str]:
+    """Character counts of a canonical body (the protected ones are the same in every submission)."""
+    return Counter(text)
+
+
 def _similar(a: str, b: str) -> bool:
-    """SequenceMatcher ratio ≥ SIMILARITY, with the cheap upper bounds tried first."""
+    """SequenceMatcher ratio ≥ SIMILARITY, with the cheap upper bounds tried first.
+
+    The second bound is :meth:`difflib.SequenceMatcher.quick_ratio` (twice the characters the two share, counted
+    with multiplicity, over their total length), computed here from character counts kept per body instead of by a
+    matcher built for every pair.
+    """
     shorter, longer = sorted((len(a), len(b)))
     if 2 * shorter / (shorter + longer) < SIMILARITY:
         return False
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return matcher.quick_ratio() >= SIMILARITY and matcher.ratio() >= SIMILARITY
+    shared = sum((_letters(a) & _letters(b)).values())
+    if 2 * shared / (len(a) + len(b)) < SIMILARITY:
+        return False
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILARITY
 
 
 def copied_functions(cells: list[str]) -> dict[str, str]:

@@ -524,3 +524,22 @@ def test_the_recomputation_cannot_grow_the_grader_past_its_memory_cap():
     # a recomputation within the cap is untouched: the same question through a right toil
     assert dependencies.recompute("platform_roi", "edge_guardian", "team_capacity_models", {}, graded,
                                   ((2000.0,), {})) == opsmath.team_capacity_models(2000.0)
+
+
+def test_the_reference_kind_is_remembered_only_for_the_very_same_objects():
+    """real_attempt asks the reference's kind on the reference notebook's own tables once per worker; a new object
+    (even an equal one), another function or a list argument is asked again."""
+    calls = []
+
+    def reference(table, flag=False):
+        calls.append(1)
+        return bool(table.sum() > 0) if flag else float(table.sum())
+
+    table = np.arange(5.0)
+    assert carry._reference_kind(reference, (table,), {}) == "a number"
+    assert carry._reference_kind(reference, (table,), {}) == "a number" and len(calls) == 1
+    assert carry._reference_kind(reference, (table,), {"flag": True}) == "a bool" and len(calls) == 2
+    assert carry._reference_kind(reference, (np.arange(5.0),), {}) == "a number" and len(calls) == 3
+    assert carry._reference_kind(lambda t: t, ([1, 2],), {}) == "a list"
+    assert carry._reference_kind(lambda t: t, ([1, 2],), {}) == "a list"  # not remembered: lists cannot be
+    assert carry._reference_kind(lambda t: 1 / 0, (table,), {}) is None

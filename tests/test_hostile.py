@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from grader.batch import grade_batch
 from grader.examples import make_variant
@@ -149,6 +151,23 @@ def test_a_copy_padded_past_the_analysis_budget_is_still_found():
 
     pad = "\n".join(f"def pad{i}(a, b):\n    return a + b * {i}\n" for i in range(MAX_FUNCTIONS + 50))
     assert copied_functions([pad, inspect.getsource(opsmath.drift.psi)]) == {"psi": "opsmath.drift.psi"}
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(alphabet="ab(): =+*xyz", min_size=1, max_size=60), st.text(alphabet="ab(): =+*xyz", min_size=1,
+                                                                           max_size=60))
+@example("def f(a, b): return a + b * x", "def f(a, b): return a + b * y")  # similar: the ratio decides
+@example("def f(a, b): return a + b * x", "def f(a, b): return a + b * x + z")
+@example("def f(a, b): return a + b * x", "x * b + a nruter :)b ,a(f fed")  # same letters: only the ratio refuses
+def test_the_similarity_bounds_change_no_verdict(a, b):
+    """The cheap bounds in front of SequenceMatcher.ratio never reject a pair the ratio itself would accept."""
+    import difflib
+
+    from grader.originality import SIMILARITY, _similar
+
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    assert _similar(a, b) == (matcher.ratio() >= SIMILARITY)
+    assert _similar(a, b) == _similar(a, b)  # the cached character counts give the same answer again
 
 
 def test_removing_a_work_folder_cannot_fail(tmp_path):

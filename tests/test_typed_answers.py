@@ -26,3 +26,12 @@ def test_a_literal_typed_as_the_last_assignment_fails(typed):
 ])
 def test_a_computed_blank_or_absent_answer_passes_this_check(cells):
     require_computed(cells, "max_shadow_share")
+
+
+def test_the_parse_cache_changes_no_verdict():
+    """Cells are parsed once per process; a cell longer than the cached size is read the same way."""
+    long_cell = "x = 0\n" * 20_000 + "max_shadow_share = 1.0\n"
+    for _ in range(2):  # the second time from the cache
+        with pytest.raises(GradingFailure, match="typed in"):
+            require_computed([COMPUTED, long_cell], "max_shadow_share")
+        require_computed([long_cell, COMPUTED], "max_shadow_share")
