@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+T = TypeVar("T")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -54,7 +58,7 @@ def grade(
     When nothing could be graded (a worker could not start, an input is not a readable export) it says why and
     exits with status 2, writing no grades.
     """
-    from grader.batch import BatchError, grade_batch
+    from grader.batch import grade_batch
     from grader.shards import ShardError, resolve, unfinished
 
     try:
@@ -65,25 +69,8 @@ def grade(
     if shard is not None:
         console.print(f"shard {shard} ({shard.source})")
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False, refresh_per_second=4) as bar:
-        task = bar.add_task(f"grading {assignment}", total=None)
-        start: list[tuple[int, int, str]] = []  # the first report: results kept from an earlier run, and why
-
-        def progress(done: int, total: int, label: str) -> None:
-            if not start:
-                start.append((done, total, label))
-            bar.update(task, completed=done, total=total, description=f"grading {assignment} [dim]{label}[/]")
-
-        try:
-            csv_path = grade_batch(assignment, submissions, out, workers=workers or None, shard_spec=shard,
-                                   progress=progress)
-        except BatchError as exc:
-            bar.stop()
-            console.print(f"[red]cannot grade {assignment}:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-    if start:
-        console.print(_resume_line(*start[0]))
+    csv_path = _graded(assignment, lambda progress: grade_batch(
+        assignment, submissions, out, workers=workers or None, shard_spec=shard, progress=progress))
     console.print(f"wrote {csv_path}")
     if shard is not None and (left := unfinished(csv_path)):
         # a shard's scheduler must see the failure (the merge job waits on success): exit 3, rerun regrades these
@@ -107,7 +94,7 @@ def course(
     workers' start-up paid once. An assignment whose inputs cannot be read is named and left out, the others are
     graded, and the exit status is 2; with --shard, exit 3 when a submission hit a grader error (as `grade`).
     """
-    from grader.batch import Batch, BatchError, course_inputs, grade_course
+    from grader.batch import Batch, course_inputs, grade_course
     from grader.shards import ShardError, resolve, unfinished
 
     try:
@@ -121,26 +108,9 @@ def course(
         raise typer.Exit(2)
     if shard is not None:
         console.print(f"shard {shard} ({shard.source})")
-    names = ", ".join(name for name, _ in found)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False, refresh_per_second=4) as bar:
-        task = bar.add_task(f"grading {names}", total=None)
-        start: list[tuple[int, int, str]] = []
-
-        def progress(done: int, total: int, label: str) -> None:
-            if not start:
-                start.append((done, total, label))
-            bar.update(task, completed=done, total=total, description=f"grading [dim]{label}[/]")
-
-        try:
-            result = grade_course([Batch(name, (path,), out / name) for name, path in found],
-                                  workers=workers or None, shard_spec=shard, progress=progress)
-        except BatchError as exc:
-            bar.stop()
-            console.print(f"[red]cannot grade {names}:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-    if start:
-        console.print(_resume_line(*start[0]))
+    result = _graded(", ".join(name for name, _ in found), lambda progress: grade_course(
+        [Batch(name, (path,), out / name) for name, path in found], workers=workers or None, shard_spec=shard,
+        progress=progress))
     left = []
     for name, path in result.written.items():
         console.print(f"wrote {path}")
@@ -183,6 +153,32 @@ def merge(
     if html:
         report(folder=out, submissions=submissions, variants=None, starter=None, threshold=None, max_share=None,
                html=True)
+
+
+def _graded(what: str, run: Callable[[Callable[[int, int, str], None]], T]) -> T:
+    """``run(progress)`` under a progress bar for ``what``; a :class:`~grader.batch.BatchError` is printed and exits
+    with status 2 (nothing graded); afterwards, what the run kept from an earlier one and graded now."""
+    from grader.batch import BatchError
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False, refresh_per_second=4) as bar:
+        task = bar.add_task(f"grading {what}", total=None)
+        start: list[tuple[int, int, str]] = []  # the first report: results kept from an earlier run, and why
+
+        def progress(done: int, total: int, label: str) -> None:
+            if not start:
+                start.append((done, total, label))
+            bar.update(task, completed=done, total=total, description=f"grading {what} [dim]{label}[/]")
+
+        try:
+            value = run(progress)
+        except BatchError as exc:
+            bar.stop()
+            console.print(f"[red]cannot grade {what}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    if start:
+        console.print(_resume_line(*start[0]))
+    return value
 
 
 def _resume_line(kept: int, total: int, label: str) -> str:
