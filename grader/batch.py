@@ -381,11 +381,10 @@ def grade_course(
     for batch in batches:
         try:
             suite_path(batch.assignment)
-            for item in batch.inputs:  # an assignment absent from the course leaves no empty folder behind
-                if not Path(item).exists():
-                    raise FileNotFoundError(f"no such submission: {item}")
-            batch.out.mkdir(parents=True, exist_ok=True)
+            # discover refuses a missing input before anything is written (an export is extracted below out/, made
+            # as needed): an assignment absent from the course leaves no empty folder behind
             jobs = shard(discover(batch.inputs, batch.assignment, batch.out), part)
+            batch.out.mkdir(parents=True, exist_ok=True)
         except (BatchError, ValueError, OSError) as exc:
             if strict:
                 raise
