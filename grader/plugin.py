@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from grader import replay
 from grader.outcomes import ForbiddenAccess, StudentCallFailed
 from grader.sandbox.parent import Limits, Sandbox, StudentError, StudentException
 
@@ -66,6 +67,7 @@ settings.register_profile(
     phases=_FAST_PHASES,
 )
 settings.load_profile(os.environ.get("OPSGRADE_HYPOTHESIS_PROFILE", "grading"))
+replay.without_local_constants()  # the same examples in every process, whatever it imported before
 
 PROTECTED_ROOTS = ("opsmath", "grader")
 
@@ -201,6 +203,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "question(name, points): the question a hidden test belongs to and its points")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run a Hypothesis property on its examples drawn once per process (:mod:`grader.replay`), else let pytest run
+    the test (and Hypothesis draw them)."""
+    function = pyfuncitem.obj
+    if not replay.enabled(function):
+        return None
+    fixtures = list(pyfuncitem._fixtureinfo.argnames)
+    record = replay.recording(function, fixtures)
+    if record is None:
+        return None
+    replay.replay(function, record, {name: pyfuncitem.funcargs[name] for name in fixtures})
+    return True
 
 
 def _assignment_of(request: pytest.FixtureRequest) -> str:

@@ -4,6 +4,7 @@ from grader.carry import _grading_item  # lets error carried forward leave its n
 from grader.plugin import (  # pytest discovers hooks and fixtures by name
     pytest_addoption,
     pytest_configure,
+    pytest_pyfunc_call,
     student,
     submission,
     track,
