@@ -74,6 +74,11 @@ class Collector:
     def __init__(self) -> None:
         self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
+    def begin(self, items: list[pytest.Item]) -> None:
+        """Forget the last run: every test of ``items`` back to "not run"."""
+        self.items = OrderedDict()
+        self.pytest_collection_modifyitems(items)
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             marker = item.get_closest_marker("question")
@@ -124,25 +129,14 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
         ``status``).
     """
     start = time.monotonic()
-    collector = Collector()
-    args = [
-        str(suite_path(assignment)),
-        "--submission", str(notebook),
-        "--assignment", assignment,
-        "-c", str(SUITES_DIR / "pytest.ini"),
-        "--rootdir", str(SUITES_DIR),
-        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
-        # each of these costs time in every session and serves no grading purpose; unraisableexception alone
-        # runs gc.collect() five times at exit (about 0.2 s per submission, a third of a warm worker's time)
-        "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
-        "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:legacypath",
-        "--tb=no", "--no-header", "--disable-warnings",
-    ]
+    suite = _suite_session(assignment)
     sink = io.StringIO()
     _LAST_SUBMISSION.clear()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        exit_code = _pytest_main(args, collector)
-    if int(exit_code) not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        exit_code = suite.run(submission=str(notebook))
+    collector = suite.collector
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        _SESSIONS.pop(assignment, None)  # an interrupted session is not run again
         # interrupted, internal error, usage error, no tests: not a grade, whatever the collector holds
         raise RuntimeError(f"the hidden suite did not run to its end (pytest exit {int(exit_code)})")
     if _LAST_SUBMISSION.get("wall_failed"):  # the grader's fault: a grader error, never a lower score
@@ -191,6 +185,45 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
                        "timeouts": int(info.get("timeouts") or 0),
                        **({"public_checks": public} if public else {})},
     }
+
+
+_SESSIONS: dict[str, Any] = {}
+"""Assignment → its suite's :class:`~grader.session.SuiteSession` in this process (with ``.collector``)."""
+
+
+def _suite_args(assignment: str) -> list[str]:
+    """The ``pytest.main`` arguments grading runs a suite with (``--submission`` is set per notebook)."""
+    return [
+        str(suite_path(assignment)),
+        "--assignment", assignment,
+        "-c", str(SUITES_DIR / "pytest.ini"),
+        "--rootdir", str(SUITES_DIR),
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+        # each of these costs time in every session and serves no grading purpose; unraisableexception alone
+        # runs gc.collect() five times at exit (about 0.2 s per submission, a third of a warm worker's time)
+        "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
+        "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:legacypath",
+        "--tb=no", "--no-header", "--disable-warnings",
+        # per-test log, warning and output capture (about 7 ms per notebook) catch nothing grading needs: a
+        # notebook's output stays in its sandbox child (whose descriptors are /dev/null), and the grader's own goes
+        # to grade_notebook's sink
+        "-p", "no:logging", "-p", "no:warnings", "--capture=no",
+        "-p", "_hypothesis_pytestplugin",  # by name: installed plugins are not loaded from their entry points
+    ]
+
+
+def _suite_session(assignment: str) -> Any:
+    """``assignment``'s suite configured and collected, once per process (:mod:`grader.session`)."""
+    suite = _SESSIONS.get(assignment)
+    if suite is None:
+        from grader.session import SuiteSession
+
+        collector = Collector()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            suite = SuiteSession(_suite_args(assignment), collector, collector.begin)
+        suite.collector = collector
+        _SESSIONS[assignment] = suite
+    return suite
 
 
 def _pytest_main(args: list[str], collector: Collector) -> int | pytest.ExitCode:
