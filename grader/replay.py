@@ -14,6 +14,11 @@ once; a generated one is run once more and that run's exception is raised, or, w
 :class:`hypothesis.errors.FlakyFailure` holding the first. ``tests/test_replay.py`` checks that grades, hints and
 errors carried forward are those of Hypothesis's own run on every solution, mutant, blank and broken notebook.
 
+The examples are kept on disk beside the suite (``test_<name>.examples.pickle``, written atomically when the folder
+is writable; ``opsgrade build`` ships it in the autograder zip), keyed by the test's source digest, its settings,
+its fixtures and Hypothesis's version, so a new process (a cold Gradescope run, a new worker) reads them instead of
+drawing them (about 0.15 s per assignment); a key that does not match is drawn again.
+
 A property is run by Hypothesis itself (this module stands aside) when its profile shrinks, randomises, keeps a
 database or reports several failures, when its examples cannot be pickled, when it draws inside its body
 (``st.data()``), or when ``OPSGRADE_REPLAY=0``. A body that calls ``assume()`` is a grader error (its examples would
@@ -22,16 +27,23 @@ depend on the notebook); ``note()``, ``event()`` and ``target()`` are not availa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Recording", "enabled", "recording", "replay", "without_local_constants"]
+__all__ = ["Recording", "enabled", "recording", "replay", "stored_examples", "without_local_constants"]
 
 _RECORDINGS: weakref.WeakKeyDictionary[Callable[..., Any], Recording | None] = weakref.WeakKeyDictionary()
+KEPT_UNDER = Path(__file__).parent / "suites"
+"""Examples are kept on disk only for properties defined in modules under this folder (the hidden suites)."""
+_STORED: dict[Path, dict[str, tuple[str, Recording | None]]] = {}
+"""Examples file → test qualname → (key, recording), as read from disk (or written) by this process."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,7 @@ def enabled(function: Any) -> bool:
 
 
 def recording(function: Any, fixtures: list[str]) -> Recording | None:
-    """The examples Hypothesis runs ``function`` on when every one passes (drawn once per process).
+    """The examples Hypothesis runs ``function`` on when every one passes (drawn once, then kept).
 
     Parameters
     ----------
@@ -123,12 +135,91 @@ def recording(function: Any, fixtures: list[str]) -> Recording | None:
         return _RECORDINGS[function]
     except KeyError:
         pass
-    try:
-        found = _record(function, fixtures)
-    except Exception:  # the live run reports whatever this was (a strategy that raises, an unpicklable draw)
-        found = None
+    path, name, key = _examples_file(function), function.__qualname__, _key(function, fixtures)
+    stored = _read(path).get(name) if path is not None else None
+    if stored is not None and stored[0] == key:
+        found = stored[1]
+    else:
+        try:
+            found = _record(function, fixtures)
+        except Exception:  # the live run reports whatever this was (a strategy that raises, an unpicklable draw)
+            found = None
+        if path is not None:
+            _write(path, {**_read(path), name: (key, found)})
     _RECORDINGS[function] = found
     return found
+
+
+def stored_examples(items: list[Any]) -> bytes:
+    """The examples file of a suite, drawn afresh (what ``opsgrade build`` ships beside it).
+
+    Parameters
+    ----------
+    items : list of pytest.Function
+        The suite's collected tests.
+
+    Returns
+    -------
+    bytes
+        The pickled mapping test qualname → (key, :class:`Recording` or None), in name order (the same bytes for
+        the same suite and Hypothesis).
+    """
+    found: dict[str, tuple[str, Recording | None]] = {}
+    for item in items:
+        function = item.obj
+        if enabled(function) and function.__qualname__ not in found:
+            fixtures = list(item._fixtureinfo.argnames)
+            try:
+                record = _record(function, fixtures)
+            except Exception:
+                record = None
+            found[function.__qualname__] = (_key(function, fixtures), record)
+    return pickle.dumps(dict(sorted(found.items())), protocol=4)
+
+
+def _key(function: Any, fixtures: list[str]) -> str:
+    """What a property's examples depend on: its source (Hypothesis's digest, as for its seed), the settings that
+    shape the draw, its fixtures and Hypothesis's version."""
+    import hypothesis
+    from hypothesis.internal.reflection import function_digest
+
+    settings = function._hypothesis_internal_use_settings
+    parts = (function_digest(function.hypothesis.inner_test).hex(), hypothesis.__version__, settings.max_examples,
+             sorted(phase.name for phase in settings.phases), settings.derandomize, sorted(fixtures),
+             len(getattr(function, "hypothesis_explicit_examples", ())))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _examples_file(function: Any) -> Path | None:
+    """``test_<name>.examples.pickle`` beside the suite module defining ``function`` (None outside
+    :data:`KEPT_UNDER`)."""
+    file = getattr(sys.modules.get(function.__module__), "__file__", None)
+    if not file or Path(file).parent.resolve() != KEPT_UNDER.resolve():
+        return None
+    return Path(file).with_name(f"{Path(file).stem}.examples.pickle")
+
+
+def _read(path: Path) -> dict[str, tuple[str, Recording | None]]:
+    """The examples kept in ``path`` (read once per process; nothing when missing or unreadable)."""
+    if path not in _STORED:
+        try:
+            data = pickle.loads(path.read_bytes())
+            _STORED[path] = data if isinstance(data, dict) else {}
+        except Exception:  # missing, torn by an older writer, written by another version: drawn again
+            _STORED[path] = {}
+    return _STORED[path]
+
+
+def _write(path: Path, data: dict[str, tuple[str, Recording | None]]) -> None:
+    """Keep ``data`` in this process and, when the folder is writable, in ``path`` (atomically: workers starting
+    together cannot leave a torn file; the last one's wins)."""
+    _STORED[path] = data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(dict(sorted(data.items())), protocol=4))
+        os.replace(tmp, path)
+    except OSError:  # a read-only install: drawn in each process
+        tmp.unlink(missing_ok=True)
 
 
 def _record(function: Any, fixtures: list[str]) -> Recording | None:

@@ -30,6 +30,7 @@ __all__ = [
     "collect_questions",
     "grade_notebook",
     "question_points",
+    "suite_items",
     "suite_path",
     "write_results",
     "zero_results",
@@ -224,6 +225,11 @@ def _suite_session(assignment: str) -> Any:
         suite.collector = collector
         _SESSIONS[assignment] = suite
     return suite
+
+
+def suite_items(assignment: str) -> list[pytest.Item]:
+    """The collected tests of ``assignment``'s hidden suite (from this process's kept session)."""
+    return list(_suite_session(assignment).items)
 
 
 def _pytest_main(args: list[str], collector: Collector) -> int | pytest.ExitCode:

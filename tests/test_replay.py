@@ -192,3 +192,67 @@ def test_every_bundled_notebook_grades_the_same_replayed_or_run_by_hypothesis(bu
         assert len(live) >= 8 and live.keys() == replayed.keys()
         for key in live:
             assert replayed[key] == live[key], f"{name}/{key}"
+
+
+PROPERTY = '''
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=20, report_multiple_bugs=False,
+          suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@given(st.lists(st.integers(0, 100), max_size=5))
+def test_kept(student, values):
+    assert {check}
+'''
+
+
+def _load_suite(folder, name: str, check: str):
+    import importlib.util
+    import sys
+
+    path = folder / f"{name}.py"
+    path.write_text(PROPERTY.replace("{check}", check))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.test_kept
+
+
+def test_a_new_process_reads_the_kept_examples_and_draws_again_when_the_test_changed(tmp_path, monkeypatch):
+    monkeypatch.setattr(replay, "KEPT_UNDER", tmp_path)
+    drawn = replay.recording(_load_suite(tmp_path, "test_kept_suite", "len(values) >= 0"), ["student"])
+    assert (tmp_path / "test_kept_suite.examples.pickle").exists() and len(drawn.examples) >= 15
+
+    draws = []
+    record = replay._record
+
+    def counted(function, fixtures):
+        draws.append(function)
+        return record(function, fixtures)
+
+    monkeypatch.setattr(replay, "_STORED", {})  # as a new process
+    monkeypatch.setattr(replay, "_record", counted)
+    assert replay.recording(_load_suite(tmp_path, "test_kept_suite", "len(values) >= 0"), ["student"]) == drawn
+    assert draws == []
+
+    # the test's body changed: its digest (Hypothesis's seed) changed, so the kept examples are not its examples
+    monkeypatch.setattr(replay, "_STORED", {})
+    changed = replay.recording(_load_suite(tmp_path, "test_kept_suite", "len(values) <= 5"), ["student"])
+    assert len(draws) == 1 and changed is not None and changed != drawn
+
+
+def test_every_autograder_zip_ships_the_examples_its_suite_will_look_for(built):
+    """The keys the build wrote are the keys a run computes (same source, settings, fixtures, Hypothesis)."""
+    import zipfile
+
+    from grader.runner import suite_items
+
+    for name in built.names:
+        with zipfile.ZipFile(built.dist / name / "autograder" / f"{name}-autograder.zip") as zf:
+            shipped = pickle.loads(zf.read(f"grader/suites/test_{name}.examples.pickle"))
+        properties = {item.obj.__qualname__: item for item in suite_items(name) if replay.enabled(item.obj)}
+        assert properties and shipped.keys() == properties.keys(), name
+        for qualname, item in properties.items():
+            key, record = shipped[qualname]
+            assert key == replay._key(item.obj, list(item._fixtureinfo.argnames)), (name, qualname)
+            assert record is not None and record.examples, (name, qualname)
