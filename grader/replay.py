@@ -12,12 +12,14 @@ same examples, the same checks, the same order.
 A failure ends the run as Hypothesis ends it without a shrink phase: an explicit (``@example``) one is raised at
 once; a generated one is run once more and that run's exception is raised, or, when it passes the second time,
 :class:`hypothesis.errors.FlakyFailure` holding the first. ``tests/test_replay.py`` checks that grades, hints and
-errors carried forward are those of Hypothesis's own run on every solution, mutant, blank and broken notebook.
+errors carried forward are those of Hypothesis's own runs on every bundled notebook (solutions on four tracks,
+blanks, known-wrong variants).
 
-The examples are kept on disk beside the suite (``test_<name>.examples.pickle``, written atomically when the folder
-is writable; ``opsgrade build`` ships it in the autograder zip), keyed by the test's source digest, its settings,
-its fixtures and Hypothesis's version, so a new process (a cold Gradescope run, a new worker) reads them instead of
-drawing them (about 0.15 s per assignment); a key that does not match is drawn again.
+The examples are kept on disk beside the suite (``test_<name>.examples.pickle``, written atomically when the
+folder is writable; ``opsgrade build`` ships it in the autograder zip), keyed by the test's source (its body, its
+module, every module of ``grader`` and ``opsmath``: Hypothesis's own digest leaves the strategies out), its
+settings, its fixtures and Hypothesis's version. A new process (a cold Gradescope run, a new worker) reads them
+instead of drawing them (about 0.15 s per assignment); a key that does not match is drawn again.
 
 A property is run by Hypothesis itself (this module stands aside) when its profile shrinks, randomises, keeps a
 database or reports several failures, when its examples cannot be pickled, when it draws inside its body
@@ -27,6 +29,7 @@ depend on the notebook); ``note()``, ``event()`` and ``target()`` are not availa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -178,16 +181,34 @@ def stored_examples(items: list[Any]) -> bytes:
 
 
 def _key(function: Any, fixtures: list[str]) -> str:
-    """What a property's examples depend on: its source (Hypothesis's digest, as for its seed), the settings that
-    shape the draw, its fixtures and Hypothesis's version."""
+    """What a property's examples depend on: its body (Hypothesis's digest, its seed), the source of its strategies
+    and explicit examples (Hypothesis's digest leaves decorators out: the module defining the test, and every module
+    of ``grader`` and ``opsmath``, which strategies may call), the settings that shape the draw, its fixtures and
+    Hypothesis's version."""
     import hypothesis
     from hypothesis.internal.reflection import function_digest
 
     settings = function._hypothesis_internal_use_settings
+    module = getattr(sys.modules.get(function.__module__), "__file__", None)
     parts = (function_digest(function.hypothesis.inner_test).hex(), hypothesis.__version__, settings.max_examples,
              sorted(phase.name for phase in settings.phases), settings.derandomize, sorted(fixtures),
-             len(getattr(function, "hypothesis_explicit_examples", ())))
+             hashlib.sha256(Path(module).read_bytes()).hexdigest() if module else "", _sources_digest())
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _sources_digest() -> str:
+    """Digest of every ``.py`` file of the ``grader`` and ``opsmath`` packages (the same in the autograder zip)."""
+    import grader
+    import opsmath
+
+    digest = hashlib.sha256()
+    for package in (grader, opsmath):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{path.relative_to(root.parent).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _examples_file(function: Any) -> Path | None:
