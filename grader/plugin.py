@@ -207,7 +207,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run a Hypothesis property on its examples drawn once per process (:mod:`grader.replay`), else let pytest run
+    """Run a Hypothesis property on its examples, drawn once and kept (:mod:`grader.replay`), else let pytest run
     the test (and Hypothesis draw them)."""
     function = pyfuncitem.obj
     if not replay.enabled(function):
