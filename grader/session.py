@@ -105,6 +105,16 @@ class SuiteSession:
             must not be run again.
         """
         session, config = self.session, self.config
+        if self._runs:
+            # the last notebook's reference cycles (an exception's frames holding its inputs and answers, up to a
+            # million-value array) are freed before this one allocates, not when allocation happens to trigger a full
+            # collection some notebooks later (a process grading one notebook, as on Gradescope, never pays this)
+            gc.collect()
+            if self._runs == 1:
+                # what the first run left alive (the grading stack, lazily imported libraries, the suite's caches)
+                # lives as long as the process: later collections scan only what a notebook made
+                gc.freeze()
+        self._runs += 1
         for name, value in options.items():
             setattr(config.option, name, value)
         session.testsfailed = 0
@@ -131,12 +141,4 @@ class SuiteSession:
                     session._setupstate.teardown_exact(None)
                 except BaseException:
                     status = pytest.ExitCode.INTERNAL_ERROR
-        # a notebook's reference cycles (an exception's frames holding its inputs and answers, up to a million-value
-        # array) are freed now, not when allocation happens to trigger a full collection some notebooks later; what
-        # is alive after the first run (the grading stack, lazily imported libraries, the suite's caches) lives as
-        # long as the process, so it is frozen out of later collections, which then scan only what a notebook made
-        gc.collect()
-        self._runs += 1
-        if self._runs == 1:
-            gc.freeze()
         return status
