@@ -46,7 +46,7 @@ def submissions(built, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("interrupt-in")
     materialise_examples(A, folder, solutions=built.solutions, dist=built.dist)
     solution = (folder / "solution.ipynb").read_text()
-    for k in range(4):  # more work, so that interruptions land mid-batch
+    for k in range(120):  # enough work that every case's window (up to 9 s) lands mid-batch: about 13 s under a CPU hog
         (folder / f"solution_copy{k}.ipynb").write_text(solution)
     return folder
 
