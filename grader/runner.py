@@ -189,7 +189,7 @@ def grade_notebook(assignment: str, notebook: str | os.PathLike) -> dict[str, An
 
 
 _SESSIONS: dict[str, Any] = {}
-"""Assignment → its suite's :class:`~grader.session.SuiteSession` in this process (with ``.collector``)."""
+"""Assignment → its suite's :class:`~grader.session.SuiteSession` in this process."""
 
 
 def _suite_args(assignment: str) -> list[str]:
@@ -219,10 +219,8 @@ def _suite_session(assignment: str) -> Any:
     if suite is None:
         from grader.session import SuiteSession
 
-        collector = Collector()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            suite = SuiteSession(_suite_args(assignment), collector, collector.begin)
-        suite.collector = collector
+            suite = SuiteSession(_suite_args(assignment), Collector())
         _SESSIONS[assignment] = suite
     return suite
 

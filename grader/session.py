@@ -18,8 +18,7 @@ import atexit
 import contextlib
 import gc
 import io
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,18 +28,12 @@ __all__ = ["SuiteSession"]
 
 @contextlib.contextmanager
 def _as_pytest_main() -> Iterator[None]:
-    """The environment ``pytest.main`` gives a run: ``PYTEST_VERSION`` set, entry-point plugins not loaded."""
-    saved = {key: os.environ.get(key) for key in ("PYTEST_VERSION", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
-    os.environ["PYTEST_VERSION"] = pytest.__version__
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
+    """The environment ``pytest.main`` gives a run: ``PYTEST_VERSION`` set, entry-point plugins not loaded (as
+    :func:`grader.runner._pytest_main` sets it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_VERSION", pytest.__version__)
+        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class SuiteSession:
@@ -50,10 +43,9 @@ class SuiteSession:
     ----------
     args : list of str
         ``pytest.main`` arguments (the suite's path and options); ``--submission`` is set by :meth:`run`.
-    plugin : object
-        The plugin object receiving the session's hooks (the grading :class:`~grader.runner.Collector`).
-    begin : callable
-        Called with the collected items before each run (resets what ``plugin`` recorded of the last one).
+    collector : object
+        The plugin object receiving the session's hooks (the grading :class:`~grader.runner.Collector`); its
+        ``begin(items)`` is called before each run (it forgets what it recorded of the last one).
 
     Raises
     ------
@@ -61,14 +53,14 @@ class SuiteSession:
         The suite could not be configured or collected (a usage error, an import error in the suite).
     """
 
-    def __init__(self, args: list[str], plugin: object, begin: Callable[[list[pytest.Item]], None]) -> None:
+    def __init__(self, args: list[str], collector: Any) -> None:
         from _pytest.config import _prepareconfig  # what pytest.main calls; no public equivalent
 
-        self._begin = begin
+        self.collector = collector
         self._output = io.StringIO()  # the terminal reporter writes here (it keeps the stream it started with)
         with _as_pytest_main(), contextlib.redirect_stdout(self._output), contextlib.redirect_stderr(self._output):
             try:
-                self.config = _prepareconfig(args, [plugin])
+                self.config = _prepareconfig(args, [collector])
             except pytest.UsageError as exc:
                 raise RuntimeError(f"the hidden suite could not be configured: {exc}") from None
             configured = False
@@ -121,7 +113,7 @@ class SuiteSession:
         session.shouldstop = session.shouldfail = False
         for item in session.items:
             item.user_properties = []
-        self._begin(session.items)
+        self.collector.begin(session.items)
         self._output.seek(0)
         self._output.truncate()
         reporter = config.pluginmanager.get_plugin("terminalreporter")
