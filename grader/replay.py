@@ -29,6 +29,7 @@ depend on the notebook); ``note()``, ``event()`` and ``target()`` are not availa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -304,23 +305,65 @@ def replay(function: Any, record: Recording, funcargs: dict[str, Any]) -> None:
 
     body = function.hypothesis.inner_test
     failures = failure_exceptions_to_catch()
+    reseed = _reseeder()
+    fresh = [True]  # the generators are in their seeded state (the outer deterministic_PRNG just seeded them)
 
     def run(blob: bytes) -> None:
-        with deterministic_PRNG():  # as Hypothesis runs each example: `random` and NumPy's global generator seeded
-            body(**funcargs, **pickle.loads(blob))
+        # as Hypothesis runs each example, inside deterministic_PRNG: `random` and NumPy's global generator seeded
+        if reseed is None:
+            with deterministic_PRNG():
+                body(**funcargs, **pickle.loads(blob))
+            return
+        if not fresh[0]:
+            reseed()
+        fresh[0] = False
+        body(**funcargs, **pickle.loads(blob))
 
-    for index, blob in enumerate(record.examples):
-        try:
-            run(blob)
-        except UnsatisfiedAssumption:
-            raise GraderError(f"{function.__name__} calls assume() in its body: its examples cannot be replayed "
-                              "(set OPSGRADE_REPLAY=0 or draw the condition into the strategy)") from None
-        except failures as first:
-            if index < record.explicit:
-                raise
+    with deterministic_PRNG() if reseed is not None else contextlib.nullcontext():
+        for index, blob in enumerate(record.examples):
             try:
                 run(blob)
-            except failures as again:
-                raise again from None
-            raise FlakyFailure(f"Hypothesis {function.__name__} produces unreliable results: failed on the first "
-                               "call but did not on a subsequent one", [first]) from None
+            except UnsatisfiedAssumption:
+                raise GraderError(f"{function.__name__} calls assume() in its body: its examples cannot be replayed "
+                                  "(set OPSGRADE_REPLAY=0 or draw the condition into the strategy)") from None
+            except failures as first:
+                if index < record.explicit:
+                    raise
+                try:
+                    run(blob)
+                except failures as again:
+                    raise again from None
+                raise FlakyFailure(f"Hypothesis {function.__name__} produces unreliable results: failed on the "
+                                   "first call but did not on a subsequent one", [first]) from None
+
+
+def _reseeder() -> Callable[[], None] | None:
+    """A function putting every generator Hypothesis manages back into the state ``deterministic_PRNG(0)`` gives it.
+
+    Hypothesis enters ``deterministic_PRNG`` around each example: it saves every managed generator's state, seeds
+    it, runs the example and restores the saved state, about 0.1 ms per example (NumPy's state is copied out and
+    back in). :func:`replay` enters it once around all of a property's examples and only seeds again between two of
+    them (a few microseconds), so each example still starts from the seeded generators, and they are restored once,
+    at the end: nothing can observe the difference, as nothing runs between two examples but the replay's own
+    unpickling. ``None`` (each example in its own ``deterministic_PRNG``) when this Hypothesis lacks the internals
+    it mirrors.
+    """
+    try:
+        from random import Random
+
+        from hypothesis.internal.entropy import RANDOMS_TO_MANAGE, _global_random_rkey, _seeded_state
+    except ImportError:
+        return None
+    seeded = _seeded_state(0)[0]
+
+    def reseed() -> None:
+        for key, ref in list(RANDOMS_TO_MANAGE.data.items()):  # as get_seeder_and_restorer's seed_all seeds them
+            generator = ref()
+            if generator is None:
+                continue
+            if key == _global_random_rkey or type(generator) is Random:
+                generator.setstate(seeded)
+            else:
+                generator.seed(0)
+
+    return reseed

@@ -57,13 +57,22 @@ def _live(test, seen):
 
 
 def _replayed(test, seen):
+    """The replay's calls and what it raised; the global generators are left as they were found, as Hypothesis
+    leaves them (the replay seeds them once for all examples and only reseeds between two)."""
     seen.clear()
     record = replay.recording(test, ["student"])
     assert record is not None
+    random.seed(1234)
+    np.random.seed(4321)
+    before = random.getstate(), np.random.get_state()
     try:
         replay.replay(test, record, {"student": "fixture"})
     except BaseException as exc:
         return list(seen), exc
+    finally:
+        assert random.getstate() == before[0]
+        after = np.random.get_state()
+        assert after[0] == before[1][0] and (after[1] == before[1][1]).all() and after[2:] == before[1][2:]
     return list(seen), None
 
 
