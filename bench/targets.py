@@ -13,10 +13,15 @@ sizes, for checking that the script works; its figures are not the targets' and 
    ends on a notebook that calls ``os._exit`` (it has no time limit), so such a submission is not run through otter
    and counts as the mean of that assignment's other otter runs. Target: ours >= 10x faster in total.
 3. **warm batch of 40 per assignment** at 1 and 2 workers, interleaved passes, medians; throughput against otter's
-   per-submission mean from step 2 (one ``otter run`` at a time: equal cores at one worker). Targets: one worker
-   >= 20x otter; 1 -> 2 workers >= 1.8x; peak memory per worker <= 300 MB, a worker being its whole process group
-   (the worker, its sandbox forkserver and the sandbox child: sampled every 0.25 s, proportional set size, so pages
-   the forkserver shares with its children count once).
+   per-submission mean from step 2 (one ``otter run`` at a time: equal cores at one worker). Graded both ways: by one
+   ``opsgrade grade`` per assignment (the headline figures, measured this way since the issue was filed; six
+   start-ups of about 1 s each, which a second worker cannot share) and, beside them, by one ``opsgrade course``
+   (the workers start once and stay warm over the six assignments, as a TA regrades a course and as each cluster
+   shard runs; a worker then holds every assignment's suite and its forkserver preloads every assignment's
+   libraries). Targets, for each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside this machine's
+   own ceiling, two processes of pure-Python work, measured in the same step); peak memory per worker <= 300 MB, a
+   worker being its whole process group (the worker, its sandbox forkserver and the sandbox child: sampled every
+   0.25 s, proportional set size, so pages the forkserver shares with its children count once).
 4. **flatness**: one assignment (``--flat-assignment``) at batch sizes 6, 24, 96, 240 on one worker: wall / N, the
    median ``execution_time`` per submission, and a least-squares fit wall = warm-up + N x cost. Target: wall / N never
    grows with N (within 10 %).
@@ -31,7 +36,8 @@ sizes, for checking that the script works; its figures are not the targets' and 
 
        T = c x N / (W x e) + 6 x warm-up + [Slurm overhead + 6 x merge(1,000)]
 
-   ``c``: one worker's cost per submission over the six assignments (step 3's one-worker wall, less six warm-ups);
+   ``c``: one worker's cost per submission over the six assignments (step 3's one-worker wall with one ``opsgrade
+   grade`` per assignment, less six warm-ups: the conservative of its two ways);
    ``W``: cores (one worker each); ``e``: the measured 1 -> 2 efficiency (speed-up / 2), assumed to hold at 16
    cores (not measured here); warm-up: step 4's fit, paid once per assignment (each shard grades the six one after
    another); the bracket only on Slurm, 4 nodes of 16 cores each running one shard of 1,500.
@@ -57,7 +63,8 @@ from run import ROOT, cold_passes, make_batch, measure, otter_zip, run_otter, ru
 TESTS = ROOT / "tests"
 RECIPE = ROOT / "deploy" / "slurm" / "regrade.sbatch"
 TARGETS = {"slowest_cold_execution_s": 1.2, "batch6_ratio": 10.0, "batch6_ratio_per_assignment": 10.0,
-           "warm_ratio_1_worker": 20.0, "peak_worker_mb": 300.0, "scaling_1_to_2": 1.8, "flat_growth": 1.10}
+           "warm_ratio_1_worker": 20.0, "peak_worker_mb": 300.0, "scaling_1_to_2": 1.8, "flat_growth": 1.10,
+           "warm_ratio_1_worker_course": 20.0, "peak_worker_mb_course": 300.0, "scaling_1_to_2_course": 1.8}
 FULL = {"repeats": 3, "batch": 6, "warm": 40, "warm_repeats": 2, "flat": (6, 24, 96, 240), "slurm_per": 2}
 QUICK = {"repeats": 1, "batch": 6, "warm": 8, "warm_repeats": 1, "flat": (6, 24), "slurm_per": 1}
 
@@ -209,26 +216,91 @@ def step_batch(names: list[str], sizes: dict, work: Path, zips: dict[str, Path])
     return result
 
 
+def _spin(n: int) -> int:
+    """Pure-Python CPU work (the interpreter's own loop: no I/O, no library releasing the GIL)."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def cpu_ceiling(repeats: int = 3, n: int = 20_000_000) -> float:
+    """This machine's own 1 -> 2 speed-up on pure-Python CPU work: two processes each spinning ``n`` steps at once
+    against the same two one after another (median of ``repeats``). What two workers can gain at most here (a
+    virtual machine's two vCPUs may share a core's caches, or a host's time)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    ratios = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _spin(n)
+        _spin(n)
+        serial = time.perf_counter() - start
+        start = time.perf_counter()
+        procs = [ctx.Process(target=_spin, args=(n,)) for _ in range(2)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        ratios.append(serial / (time.perf_counter() - start))
+    return statistics.median(ratios)
+
+
+def run_course(rows: list[dict], workers: int, work: Path) -> dict:
+    """The same batches as :func:`run.run_ours`, graded by one ``opsgrade course`` (workers started once)."""
+    out = work / f"course-{workers}"
+    folder = rows[0]["path"].parent.parent
+    wall = grade_wall("", folder, out, workers, command="course")
+    per = {r["id"]: {"score": json.loads((out / r["assignment"] / r["id"] / "results.json").read_text())["score"]}
+           for r in rows}
+    return {"wall_seconds": wall, "per_submission": per}
+
+
 def step_warm(names: list[str], sizes: dict, work: Path) -> dict:
-    """40 per assignment at 1 and 2 workers, interleaved passes; per-worker memory sampled throughout."""
+    """40 per assignment at 1 and 2 workers, interleaved passes, medians; per-worker memory sampled throughout.
+
+    Graded two ways: one ``opsgrade grade`` per assignment (the headline figures, measured this way since the issue
+    was filed: six start-ups) and one ``opsgrade course`` over the six batches (the workers start once and stay warm,
+    as a TA regrades a course and as each cluster shard runs), each with its own memory peak. The machine's own
+    1 -> 2 ceiling (:func:`cpu_ceiling`) is measured in the same run.
+    """
     rows = []
     for name in names:
         rows += make_batch(name, sizes["warm"], work / "subs" / name)
     passes: dict[int, list[dict]] = {1: [], 2: []}
-    with MemorySampler() as memory:
-        for _ in range(sizes["warm_repeats"]):
-            for w in (1, 2):
+    course: dict[int, list[dict]] = {1: [], 2: []}
+    memory, course_memory = [], []
+    for _ in range(sizes["warm_repeats"]):
+        for w in (1, 2):
+            with MemorySampler() as sampler:
                 passes[w].append(run_ours(rows, w, work))
-                print(f"  warm {len(rows)} at {w} worker(s): {passes[w][-1]['wall_seconds']:.1f} s", flush=True)
+            memory.append(sampler)
+            print(f"  warm {len(rows)} at {w} worker(s), one `opsgrade grade` per assignment: "
+                  f"{passes[w][-1]['wall_seconds']:.1f} s", flush=True)
+            with MemorySampler() as sampler:
+                course[w].append(run_course(rows, w, work))
+            course_memory.append(sampler)
+            print(f"  warm {len(rows)} at {w} worker(s), one `opsgrade course`: "
+                  f"{course[w][-1]['wall_seconds']:.1f} s", flush=True)
+    ceiling = cpu_ceiling()
+    print(f"  this machine's own 1 -> 2 ceiling on pure-Python work: {ceiling:.2f}x", flush=True)
     walls = {w: statistics.median(p["wall_seconds"] for p in ps) for w, ps in passes.items()}
+    course_walls = {w: statistics.median(p["wall_seconds"] for p in ps) for w, ps in course.items()}
     per_assignment = {name: statistics.median(p["walls"][name] for p in passes[1]) for name in names}
-    unstable = sorted(r["id"] for r in rows
-                      if len({p["per_submission"][r["id"]]["score"] for ps in passes.values() for p in ps}) > 1)
+    every = [*(p for ps in passes.values() for p in ps), *(p for ps in course.values() for p in ps)]
+    unstable = sorted(r["id"] for r in rows if len({p["per_submission"][r["id"]]["score"] for p in every}) > 1)
+    peak = max(memory, key=lambda m: m.peak_worker_pss_mb)
     return {"submissions": len(rows), "wall_s": walls, "passes_s": {w: [p["wall_seconds"] for p in ps]
                                                                      for w, ps in passes.items()},
             "one_worker_walls_s": per_assignment, "speedup": walls[1] / walls[2],
-            "peak_worker_pss_mb": memory.peak_worker_pss_mb, "peak_worker_rss_mb": memory.peak_worker_rss_mb,
-            "peak_process_rss_mb": memory.peak_process_rss_mb, "peak_worker_members": memory.peak_members,
+            "course_wall_s": course_walls,
+            "course_passes_s": {w: [p["wall_seconds"] for p in ps] for w, ps in course.items()},
+            "course_speedup": course_walls[1] / course_walls[2], "machine_ceiling": ceiling,
+            "peak_worker_pss_mb": peak.peak_worker_pss_mb, "peak_worker_rss_mb": peak.peak_worker_rss_mb,
+            "peak_process_rss_mb": max(m.peak_process_rss_mb for m in memory), "peak_worker_members": peak.peak_members,
+            "course_peak_worker_pss_mb": max(m.peak_worker_pss_mb for m in course_memory),
+            "course_peak_worker_members": max(course_memory, key=lambda m: m.peak_worker_pss_mb).peak_members,
             "scores_differing_between_passes": unstable,
             "out": str(work / "ours-1")}
 
@@ -443,12 +515,16 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
     slowest = max(cold, key=lambda n: cold[n]["execution_time_s"])
     otter_rate = 60 / batch["otter_mean_s"]
     warm_rate = 60 * warm["submissions"] / warm["wall_s"][1]
+    course_rate = 60 * warm["submissions"] / warm["course_wall_s"][1]
     figures = {
         "slowest_cold_execution_s": cold[slowest]["execution_time_s"], "batch6_ratio": batch["ratio"],
         "batch6_ratio_per_assignment": batch["ratio_per_assignment"],
         "warm_ratio_1_worker": warm_rate / otter_rate, "peak_worker_mb": warm["peak_worker_pss_mb"],
-        "scaling_1_to_2": warm["speedup"], "flat_growth": flat["max_growth"]}
-    met = {k: (v <= TARGETS[k] if k in ("slowest_cold_execution_s", "peak_worker_mb", "flat_growth")
+        "scaling_1_to_2": warm["speedup"], "flat_growth": flat["max_growth"],
+        "warm_ratio_1_worker_course": course_rate / otter_rate,
+        "peak_worker_mb_course": warm["course_peak_worker_pss_mb"], "scaling_1_to_2_course": warm["course_speedup"]}
+    met = {k: (v <= TARGETS[k] if k in ("slowest_cold_execution_s", "peak_worker_mb", "peak_worker_mb_course",
+                                         "flat_growth")
                else v >= TARGETS[k]) for k, v in figures.items()}
     report["figures"], report["met"] = figures, met
     report["minutes"] = (time.monotonic() - began) / 60
@@ -460,8 +536,11 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
         c, b = cold[name], batch["assignments"][name]
         print(f"{name:<20}{c['execution_time_s']:>8.2f}{c['wall_s']:>8.2f}{c['otter_cold_s']:>9.2f}"
               f"{b['ours_s']:>9.1f}{b['otter_s']:>9.1f}{b['ratio']:>7.1f}")
-    print(f"\nwarm: {warm['submissions']} submissions, 1 worker {warm['wall_s'][1]:.1f} s "
-          f"({warm_rate:.1f}/min), 2 workers {warm['wall_s'][2]:.1f} s; otter {otter_rate:.1f}/min "
+    print(f"\nwarm: {warm['submissions']} submissions; one `opsgrade grade` per assignment: 1 worker "
+          f"{warm['wall_s'][1]:.1f} s ({warm_rate:.1f}/min), 2 workers {warm['wall_s'][2]:.1f} s; one `opsgrade "
+          f"course`: 1 worker {warm['course_wall_s'][1]:.1f} s ({course_rate:.1f}/min), 2 workers "
+          f"{warm['course_wall_s'][2]:.1f} s; this machine's own 1 -> 2 ceiling {warm['machine_ceiling']:.2f}x;"
+          f" otter {otter_rate:.1f}/min "
           f"(mean of {sum(len(e['otter_runs_s']) for e in batch['assignments'].values())} runs)")
     print(f"memory: peak per worker (PSS of its group) {warm['peak_worker_pss_mb']:.0f} MB (RSS sum "
           f"{warm['peak_worker_rss_mb']:.0f} MB), largest single process {warm['peak_process_rss_mb']:.0f} MB; "
@@ -495,6 +574,11 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
          "warm_ratio_1_worker"),
         ("peak memory per worker", f"{figures['peak_worker_mb']:.0f} MB", "<= 300 MB", "peak_worker_mb"),
         ("1 -> 2 workers", f"{figures['scaling_1_to_2']:.2f}x", ">= 1.8x", "scaling_1_to_2"),
+        ("  warm, one `opsgrade course`, 1 worker vs otter", f"{figures['warm_ratio_1_worker_course']:.1f}x",
+         ">= 20x", "warm_ratio_1_worker_course"),
+        ("  its peak memory per worker", f"{figures['peak_worker_mb_course']:.0f} MB", "<= 300 MB",
+         "peak_worker_mb_course"),
+        ("  its 1 -> 2 workers", f"{figures['scaling_1_to_2_course']:.2f}x", ">= 1.8x", "scaling_1_to_2_course"),
         ("per-submission cost vs batch size", f"grows at most {figures['flat_growth']:.2f}x", "flat (<= 1.10x)",
          "flat_growth"),
     ]
