@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import stat
@@ -41,7 +42,17 @@ def _parses(code: str) -> bool:
     return True
 
 
+_REMEMBERED_CHARS = 4_000
+"""Cells up to this long are cleaned once per process (the cells a course hands out are the same in every
+submission); a longer one is cleaned each time, so a worker never keeps a notebook's huge cells alive."""
+
+
 def _clean(source: str) -> str:
+    """:func:`_cleaned`, remembered for cells up to :data:`_REMEMBERED_CHARS` characters."""
+    return _remembered(source) if len(source) <= _REMEMBERED_CHARS else _cleaned(source)
+
+
+def _cleaned(source: str) -> str:
     """The Python that Jupyter runs for ``source``, with magics and shell escapes neutralised.
 
     The cell goes through IPython's own input transformer
@@ -104,6 +115,12 @@ def _clean(source: str) -> str:
     for start, end, text in sorted(kept, reverse=True):
         out = out[:start] + text + out[end:]
     return out
+
+
+
+@functools.lru_cache(maxsize=512)  # at most about 4 MB of cells and their cleaned text
+def _remembered(source: str) -> str:
+    return _cleaned(source)
 
 
 def code_cells(notebook: dict) -> list[str]:

@@ -36,6 +36,13 @@ def _as_pytest_main() -> Iterator[None]:
         yield
 
 
+def _failure_text(excinfo: Any, style: Any = None) -> str:
+    """A failed test's report text: its exception in one line. pytest would format the whole traceback (reading
+    the suite's source, about 1 ms a failure) for a terminal that grading never shows; the grade's message is made
+    from the exception itself (:class:`grader.runner.Collector`)."""
+    return f"{excinfo.typename}: {excinfo.value}"[:1000]
+
+
 class SuiteSession:
     """One suite's configured pytest session and its collected items.
 
@@ -78,6 +85,9 @@ class SuiteSession:
             self.config._ensure_unconfigure()
             raise RuntimeError("the hidden suite did not run to its end (it could not be collected: "
                                f"{self.session.testsfailed} error(s), {len(self.session.items)} test(s))")
+        for item in self.session.items:  # reports need no traceback text: see _failure_text
+            item.repr_failure = _failure_text  # type: ignore[method-assign]
+            item._repr_failure_py = _failure_text  # type: ignore[method-assign]
         atexit.register(self.config._ensure_unconfigure)
         self._runs = 0
 

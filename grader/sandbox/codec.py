@@ -197,13 +197,22 @@ def _items(raw: Any) -> Any:
     return raw if all(type(v) in (int, float, bool) for v in raw) else [from_plain(v) for v in raw]
 
 
+_ATOMS = frozenset({bool, int, float, str, type(None)})
+"""Exact types :func:`to_plain` gives back as they are (a float through :func:`_float`)."""
+
+
 def to_plain(value: Any, _depth: int = 0) -> Any:
     """Convert ``value`` to JSON-ready plain data (used on both sides)."""
     if _depth > 50:
         return {"__opaque__": "too deep", "repr": ""}
-    if value is None or type(value) in (bool, str):
+    kind = type(value)
+    if value is None or kind is bool or kind is str or kind is int:  # exact types: as the general rules below give
         return value
-    mod = type(value).__module__.split(".")[0]
+    if kind is float:
+        return _float(value)
+    if kind is list and _depth < 50 and all(type(v) in _ATOMS for v in value):  # plain scalars: a sample, bins
+        return [_float(v) if type(v) is float else v for v in value]
+    mod = kind.__module__.split(".")[0]
     if mod == "numpy":
         import numpy as np
 
