@@ -117,7 +117,6 @@ def _cleaned(source: str) -> str:
     return out
 
 
-
 @functools.lru_cache(maxsize=512)  # at most about 4 MB of cells and their cleaned text
 def _remembered(source: str) -> str:
     return _cleaned(source)
