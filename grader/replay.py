@@ -306,17 +306,18 @@ def replay(function: Any, record: Recording, funcargs: dict[str, Any]) -> None:
     body = function.hypothesis.inner_test
     failures = failure_exceptions_to_catch()
     reseed = _reseeder()
-    fresh = [True]  # the generators are in their seeded state (the outer deterministic_PRNG just seeded them)
+    seeded = True  # the outer deterministic_PRNG has just seeded the generators
 
     def run(blob: bytes) -> None:
         # as Hypothesis runs each example, inside deterministic_PRNG: `random` and NumPy's global generator seeded
+        nonlocal seeded
         if reseed is None:
             with deterministic_PRNG():
                 body(**funcargs, **pickle.loads(blob))
             return
-        if not fresh[0]:
+        if not seeded:
             reseed()
-        fresh[0] = False
+        seeded = False
         body(**funcargs, **pickle.loads(blob))
 
     with deterministic_PRNG() if reseed is not None else contextlib.nullcontext():

@@ -233,8 +233,9 @@ def suite_items(assignment: str) -> list[pytest.Item]:
 def _pytest_main(args: list[str], collector: Collector) -> int | pytest.ExitCode:
     """``pytest.main`` with only the plugins grading uses: the installed ones are not loaded from their entry points
     (pytest-xdist alone is 50 ms of every cold run's start), hypothesis's own is loaded by name."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    from grader.session import as_pytest_main
+
+    with as_pytest_main():
         return pytest.main([*args, "-p", "_hypothesis_pytestplugin"], plugins=[collector])
 
 

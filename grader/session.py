@@ -23,13 +23,14 @@ from typing import Any
 
 import pytest
 
-__all__ = ["SuiteSession"]
+__all__ = ["SuiteSession", "as_pytest_main"]
 
 
 @contextlib.contextmanager
-def _as_pytest_main() -> Iterator[None]:
-    """The environment ``pytest.main`` gives a run: ``PYTEST_VERSION`` set, entry-point plugins not loaded (as
-    :func:`grader.runner._pytest_main` sets it)."""
+def as_pytest_main() -> Iterator[None]:
+    """The environment grading runs pytest in: ``PYTEST_VERSION`` set (as ``pytest.main`` sets it), entry-point
+    plugins not loaded (the plugins grading uses are named in its arguments). Used around a :class:`SuiteSession`'s
+    configuration and runs, and around :func:`grader.runner._pytest_main`."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTEST_VERSION", pytest.__version__)
         patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -65,7 +66,7 @@ class SuiteSession:
 
         self.collector = collector
         self._output = io.StringIO()  # the terminal reporter writes here (it keeps the stream it started with)
-        with _as_pytest_main(), contextlib.redirect_stdout(self._output), contextlib.redirect_stderr(self._output):
+        with as_pytest_main(), contextlib.redirect_stdout(self._output), contextlib.redirect_stderr(self._output):
             try:
                 self.config = _prepareconfig(args, [collector])
             except pytest.UsageError as exc:
@@ -129,7 +130,7 @@ class SuiteSession:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.stats.clear()  # it keeps every report of the session; a long-lived worker must not
-        with _as_pytest_main():
+        with as_pytest_main():
             try:
                 config.hook.pytest_runtestloop(session=session)
             except (KeyboardInterrupt, pytest.exit.Exception):

@@ -7,6 +7,7 @@ import dataclasses
 import math
 import multiprocessing as mp
 import os
+import select
 import shutil
 import threading
 import time
@@ -492,8 +493,6 @@ class Sandbox:
         """Whether the child's end has a message (or hung up) within ``timeout`` seconds: ``Connection.poll``
         without building and tearing down a selector for every wait (about 10 µs of each call's round trip)."""
         if self._poller is None or self._poller[0] is not self._conn:
-            import select
-
             poller = select.poll()
             poller.register(self._conn.fileno(), select.POLLIN)
             self._poller = (self._conn, poller)
