@@ -32,6 +32,7 @@ import importlib
 import io
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -264,7 +265,10 @@ class _Deferred:
 
     def _target(self) -> Any:
         module, attr = self._where
-        real = importlib.import_module(module)
+        real = sys.modules.get(module)
+        if real is None:
+            with uncapped():  # scipy's BLAS maps its buffers at import: it spins, never failing, when it cannot
+                real = importlib.import_module(module)
         return real if attr is None else getattr(real, attr)
 
     def __getattr__(self, name: str) -> Any:
@@ -354,14 +358,21 @@ def recompute(assignment: str, track: str, name: str, bindings: Mapping[str, Any
 RECOMPUTE_BYTES = 512 * 2**20
 """Address space the recomputation may add to the grader's own: the solution's code, run on what the student's
 functions return, can be asked for far more (``np.arange(upper)`` after ``team_capacity_models`` doubled ``upper``
-through a toil 10,000 times too small: 2 GB, an out-of-memory kill of the whole grading in a 768 MB container)."""
+through a toil 10,000 times too small: 2 GB, an out-of-memory kill of the whole grading in a 768 MB container).
+
+Not tighter: the cap counts from the process's present size, which depends on what its allocator kept mapped from
+earlier submissions, so a cap near what a right recomputation needs (platform_roi's ``break_even_models`` evaluates
+a million fleet sizes, about 100 MB) would let one submission's credit depend on the ones graded before it. Modules
+first imported inside the block (:data:`DEFERRED`) are imported outside the cap (:func:`uncapped`)."""
+
+_CAPS: list[tuple[int, tuple[int, int] | None]] = []
+"""The open :func:`memory_capped` blocks, innermost last: their ``extra`` and the limit to restore (``None``: left
+as it was)."""
 
 
-@contextlib.contextmanager
-def memory_capped(extra: int = RECOMPUTE_BYTES) -> Any:
-    """Lower the soft ``RLIMIT_AS`` to the process's present size plus ``extra`` for the block, then restore it: an
-    allocation past it raises ``MemoryError`` there (the recomputation fails: no error carried forward), instead of
-    growing the trusted process. Does nothing where the limit cannot be read or set."""
+def _lower_cap(extra: int) -> tuple[int, int] | None:
+    """Lower the soft ``RLIMIT_AS`` to the process's present size plus ``extra``; the limit to restore, or ``None``
+    when it was left alone (already as tight, or it cannot be read or set)."""
     try:
         import resource
 
@@ -372,13 +383,44 @@ def memory_capped(extra: int = RECOMPUTE_BYTES) -> Any:
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         if soft != resource.RLIM_INFINITY and soft <= cap:
-            cap = None  # already at least as tight
-        if cap is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+            return None
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     except (ImportError, OSError, ValueError):
-        cap = None
+        return None
+    return soft, hard
+
+
+def _restore_cap(saved: tuple[int, int] | None) -> None:
+    if saved is not None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, saved)
+
+
+@contextlib.contextmanager
+def memory_capped(extra: int = RECOMPUTE_BYTES) -> Any:
+    """Lower the soft ``RLIMIT_AS`` to the process's present size plus ``extra`` for the block, then restore it: an
+    allocation past it raises ``MemoryError`` there (the recomputation fails: no error carried forward), instead of
+    growing the trusted process. Does nothing where the limit cannot be read or set."""
+    saved = _lower_cap(extra)
+    _CAPS.append((extra, saved))
     try:
         yield
     finally:
-        if cap is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        _CAPS.pop()
+        _restore_cap(saved)
+
+
+@contextlib.contextmanager
+def uncapped() -> Any:
+    """Inside :func:`memory_capped`, lift its limit for the block (a library's first import), then cap again from
+    the process's new size. Outside it, nothing."""
+    if not _CAPS or _CAPS[-1][1] is None:
+        yield
+        return
+    extra, saved = _CAPS[-1]
+    _restore_cap(saved)
+    try:
+        yield
+    finally:
+        _CAPS[-1] = (extra, _lower_cap(extra))

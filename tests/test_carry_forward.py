@@ -504,6 +504,28 @@ def test_the_reference_imports_scipy_stats_only_when_it_uses_it():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
 
 
+def test_a_library_first_used_by_a_capped_recomputation_is_imported_outside_the_cap():
+    """The recomputation's first call that needs ``scipy.stats`` imports it inside :func:`memory_capped`; scipy's
+    BLAS maps its buffers at import and, under a tight address-space cap, spins for ever instead of failing (seen as
+    a worker stuck at 100 % CPU on canary_duration). The import runs uncapped, and the cap is back after it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import resource, sys\nfrom grader import dependencies as d\n"
+            "ns = d.reference_namespace('canary_duration', 'edge_guardian')\n"
+            "assert 'scipy.stats' not in sys.modules, 'imported early'\n"
+            "with d.memory_capped(16 * 2**20):\n"
+            "    capped = resource.getrlimit(resource.RLIMIT_AS)[0]\n"
+            "    assert capped != resource.RLIM_INFINITY\n"
+            "    assert ns['canary_sample_size_with_failures'](0.95, 0.001, 1) == 4742\n"
+            "    assert 'scipy.stats' in sys.modules\n"
+            "    again = resource.getrlimit(resource.RLIMIT_AS)[0]\n"
+            "    assert capped < again != resource.RLIM_INFINITY, (capped, again)  # capped again, from the new size\n"
+            "assert resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+
+
 def test_the_recomputation_cannot_grow_the_grader_past_its_memory_cap():
     """A toil 100,000 times too small makes the solution's ``team_capacity_models`` double its bound to 2**28 and
     ask for ``np.arange(2**28)`` (2 GB) in the trusted process: the recomputation fails with a MemoryError instead,
