@@ -486,6 +486,47 @@ def test_the_recomputation_asks_the_child_each_question_once():
         assert box.get("calls") == [1, 1, [1, 2], [2], 0, [1, 2]]
 
 
+def test_the_recomputation_remembers_replies_up_to_its_budget(monkeypatch):
+    """Past ``REMEMBER_BYTES`` of remembered replies a repeated call is asked again (a worker would otherwise hold
+    every array platform_roi's recomputation received until the notebook ends); the replies kept so far still
+    answer."""
+    import numpy as np
+
+    from grader.plugin import protected_paths
+    from grader.sandbox import parent
+    from grader.sandbox.parent import Limits, Sandbox
+
+    monkeypatch.setattr(parent, "REMEMBER_BYTES", 100_000)
+    cells = ["import numpy as np\ncalls = []\n\ndef f(n):\n    calls.append(n)\n    return np.arange(n, dtype=float)\n"]
+    with Sandbox(cells, protected=protected_paths(), limits=Limits(cell_seconds=10, call_seconds=5)) as box:
+        with box.remembering():
+            for n in (1000, 8000, 9000, 1000, 8000, 9000, 10):  # 8 kB, 64 kB, then 72 kB: past the budget
+                assert np.array_equal(box.call("f", n), np.arange(n, dtype=float))
+        assert box.get("calls") == [1000, 8000, 9000, 9000, 10]
+
+
+def test_the_self_check_asks_the_reference_once_per_question(monkeypatch):
+    """The reference's own value of a question with plain arguments is the same for every submission: it is
+    recomputed once per worker (platform_roi's ``break_even_models`` evaluates a million fleet sizes), and ``1`` and
+    ``1.0`` stay different questions."""
+    from grader import carry, dependencies
+
+    asked = []
+    real = dependencies.recompute
+
+    def counted(*args, **kwargs):
+        asked.append(args[-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dependencies, "recompute", counted)
+    monkeypatch.setattr(carry, "_THROUGH_REFERENCE", {})
+    graded = graded_names("platform_roi")
+    for call in [((50_000.0, 150.0), {}), ((50_000.0, 150.0), {}), ((50_000, 150.0), {}), ((50_000.0, 150.0), {})]:
+        got = carry._through_reference("platform_roi", "edge_guardian", "break_even_models", graded, call)
+        assert got == opsmath.break_even_models(50_000.0, 150.0)
+    assert asked == [((50_000.0, 150.0), {}), ((50_000, 150.0), {})]
+
+
 def test_the_reference_imports_scipy_stats_only_when_it_uses_it():
     """Running the reference notebook binds ``stats`` without importing ``scipy.stats`` (0.7 s of a cold run); the
     solution function that uses it imports it on its first call and gives the reference's value."""

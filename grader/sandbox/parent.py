@@ -78,6 +78,12 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
     return _CONTEXT
 
 
+REMEMBER_BYTES = 8 * 2**20
+"""Replies :meth:`Sandbox.remembering` keeps per submission, at most (their size as received). Past it, a repeated
+call is asked again: the same answer, a little later. platform_roi's recomputation alone asks for about 22 MB of
+fleet-size arrays per notebook, which the worker would otherwise hold until the notebook ends; every other
+assignment's recomputation stays under 1 MB."""
+
 _ENCODED: dict[int, tuple[Any, Any]] = {}
 """``id`` of a large argument the recomputation sent -> (a weak reference to it, its plain form); the 16 latest. An
 entry counts only while its weak reference still gives that very object (an ``id`` is reused after the object dies).
@@ -324,6 +330,8 @@ class Sandbox:
         self._isolation: dict[str, Any] | None = None
         self._memory: dict[bytes, dict[str, Any]] | None = None  # see remembering()
         self._remembered: dict[bytes, dict[str, Any]] = {}
+        self._remembered_bytes = 0  # the size of the replies kept in _remembered (see REMEMBER_BYTES)
+        self._reply_bytes = 0  # the size of the last reply read
         self._poller: tuple[Any, Any] | None = None  # (connection, its select.poll): see _readable()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -467,7 +475,9 @@ class Sandbox:
                 if left <= 0 or not self._readable(left):
                     self.timeouts += 1
                     raise StudentTimeout(f"no answer within {timeout:g} s (infinite loop or very slow code?)")
-                raw = loads(self._conn.recv_bytes(maxlength=32 * 2**20))
+                data = self._conn.recv_bytes(maxlength=32 * 2**20)
+                self._reply_bytes = len(data)
+                raw = loads(data)
                 if isinstance(raw, dict) and raw.get("id") is None and "progress" in raw:
                     self._progress = raw["progress"]  # the statement a cell is about to run (see _run_cell)
                     continue
@@ -582,8 +592,9 @@ class Sandbox:
             if key in self._memory:
                 return _value(self._answered(self._memory[key]))
         reply = self._checked(message, self.limits.call_seconds, name, raise_failed=False)
-        if key is not None:
+        if key is not None and self._remembered_bytes + self._reply_bytes <= REMEMBER_BYTES:
             self._memory[key] = reply
+            self._remembered_bytes += self._reply_bytes
         return _value(self._answered(reply))
 
     def _plain_args(self, args: tuple[Any, ...]) -> list[Any]:
