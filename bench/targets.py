@@ -252,9 +252,7 @@ def run_course(rows: list[dict], workers: int, work: Path) -> dict:
     out = work / f"course-{workers}"
     folder = rows[0]["path"].parent.parent
     wall = grade_wall("", folder, out, workers, command="course")
-    per = {r["id"]: {"score": json.loads((out / r["assignment"] / r["id"] / "results.json").read_text())["score"]}
-           for r in rows}
-    return {"wall_seconds": wall, "per_submission": per}
+    return {"wall_seconds": wall, "per_submission": {sid: {"score": s} for sid, s in scores(rows, out).items()}}
 
 
 def step_warm(names: list[str], sizes: dict, work: Path) -> dict:

@@ -117,9 +117,7 @@ def _cleaned(source: str) -> str:
     return out
 
 
-@functools.lru_cache(maxsize=512)  # at most about 4 MB of cells and their cleaned text
-def _remembered(source: str) -> str:
-    return _cleaned(source)
+_remembered = functools.lru_cache(maxsize=512)(_cleaned)  # at most about 4 MB of cells and their cleaned text
 
 
 def code_cells(notebook: dict) -> list[str]:
