@@ -16,9 +16,9 @@ sizes, for checking that the script works; its figures are not the targets' and 
    per-submission mean from step 2 (one ``otter run`` at a time: equal cores at one worker). Graded both ways: by one
    ``opsgrade grade`` per assignment (the headline figures, measured this way since the issue was filed; six
    start-ups of about 1 s each, which a second worker cannot share) and, beside them, by one ``opsgrade course``
-   (the workers start once and stay warm over the six assignments, as a TA regrades a course and as each cluster
-   shard runs; a worker then holds every assignment's suite and its forkserver preloads every assignment's
-   libraries). Targets, for each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside this machine's
+   (one command and one pool over the six assignments, as a TA regrades a course and as each cluster shard runs; a
+   worker holds one assignment at a time, the next one's worker starting beside it while it finishes). Targets, for
+   each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside this machine's
    own ceiling, two processes of pure-Python work, measured in the same step); peak memory per worker <= 300 MB, a
    worker being its whole process group (the worker, its sandbox forkserver and the sandbox child: sampled every
    0.25 s, proportional set size, so pages the forkserver shares with its children count once).
@@ -201,7 +201,7 @@ def step_batch(names: list[str], sizes: dict, work: Path, zips: dict[str, Path])
     a = result["assignments"]
     otter_total = sum(e["otter_s"] for e in a.values())
     result["ratio_per_assignment"] = otter_total / sum(e["ours_s"] for e in a.values())
-    # the same 6 x 6 submissions in one `opsgrade course` (one worker, started once), as a TA regrades a course and
+    # the same 6 x 6 submissions in one `opsgrade course` (one worker slot, one command), as a TA regrades a course and
     # as both cluster recipes run each shard; its grades must be the per-assignment runs' byte for byte
     course = [grade_wall("", work / "b6", work / "b6-course", command="course") for _ in range(sizes["repeats"])]
     result["course_passes_s"] = course
@@ -248,7 +248,7 @@ def cpu_ceiling(repeats: int = 3, n: int = 20_000_000) -> float:
 
 
 def run_course(rows: list[dict], workers: int, work: Path) -> dict:
-    """The same batches as :func:`run.run_ours`, graded by one ``opsgrade course`` (workers started once)."""
+    """The same batches as :func:`run.run_ours`, graded by one ``opsgrade course`` (one command, one pool)."""
     out = work / f"course-{workers}"
     folder = rows[0]["path"].parent.parent
     wall = grade_wall("", folder, out, workers, command="course")
@@ -259,9 +259,9 @@ def step_warm(names: list[str], sizes: dict, work: Path) -> dict:
     """40 per assignment at 1 and 2 workers, interleaved passes, medians; per-worker memory sampled throughout.
 
     Graded two ways: one ``opsgrade grade`` per assignment (the headline figures, measured this way since the issue
-    was filed: six start-ups) and one ``opsgrade course`` over the six batches (the workers start once and stay warm,
-    as a TA regrades a course and as each cluster shard runs), each with its own memory peak. The machine's own
-    1 -> 2 ceiling (:func:`cpu_ceiling`) is measured in the same run.
+    was filed: six start-ups) and one ``opsgrade course`` over the six batches (one command and one pool, a worker per
+    assignment started while the one before finishes, as a TA regrades a course and as each cluster shard runs),
+    each with its own memory peak. The machine's own 1 -> 2 ceiling (:func:`cpu_ceiling`) is measured in the same run.
     """
     rows = []
     for name in names:

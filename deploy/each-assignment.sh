@@ -28,7 +28,7 @@ if [ "${#names[@]}" -eq 0 ]; then
 fi
 [ "${#names[@]}" -gt 0 ] || { echo "no <assignment>.zip or <assignment>/ in $submissions" >&2; exit 2; }
 
-if [ "$step" = grade ]; then  # every assignment in one opsgrade process: its workers start once per task
+if [ "$step" = grade ]; then  # every assignment in one opsgrade process: one start-up per task, not per assignment
     picks=()
     for name in "${names[@]}"; do picks+=(-a "$name"); done
     exec "${OPSGRADE:-opsgrade}" course "$submissions" -o "$out" "${picks[@]}" --shard auto \

@@ -90,9 +90,10 @@ def course(
 ) -> None:
     """Grade every assignment of a course with one pool of workers; OUT/<assignment>/ as `opsgrade grade` writes it.
 
-    The same results, fingerprints, grades.csv (or shard records) as one `opsgrade grade` per assignment, with the
-    workers' start-up paid once. An assignment whose inputs cannot be read is named and left out, the others are
-    graded, and the exit status is 2; with --shard, exit 3 when a submission hit a grader error (as `grade`).
+    The same results, fingerprints, grades.csv (or shard records) as one `opsgrade grade` per assignment, from one
+    command (a worker takes one assignment at a time, the next one's starting while it finishes). An assignment
+    whose inputs cannot be read is named and left out, the others are graded, and the exit status is 2; with
+    --shard, exit 3 when a submission hit a grader error (as `grade`).
     """
     from grader.batch import Batch, course_inputs, grade_course
     from grader.shards import ShardError, resolve, unfinished

@@ -9,6 +9,7 @@ import pytest
 from process_watch import alive, descendants
 
 from grader import workers
+from grader.sandbox.affinity import WORKER_ENV
 
 
 def square(x: int) -> int:
@@ -62,3 +63,64 @@ def test_a_worker_whose_start_fails_stops_the_run_before_any_task():
     with pytest.raises(workers.WorkerStartError, match="could not start: ImportError: no such module"):
         workers.run({"a": (square, (2,))}, 2, broken, on_done=done.__setitem__)
     assert done == {} and _own_workers_gone(before)
+
+
+_GROUP: list = []
+
+
+def remember_group(log: str, kind: str) -> None:
+    _GROUP.append(kind)
+    with open(log, "a") as fh:
+        fh.write(f"{kind}\n")
+
+
+def where(x: int) -> tuple[int, str, str, float, float]:
+    """Which worker ran a task: its pid, the group it was started for, its slot, and when it ran."""
+    start = time.monotonic()
+    time.sleep(0.05)
+    return os.getpid(), _GROUP[-1], os.environ[WORKER_ENV], start, time.monotonic()
+
+
+def test_a_worker_runs_one_group_and_a_replacement_keeps_its_slot(tmp_path):
+    """A course's assignments: each worker is started for one group, runs that group's tasks only, and is replaced
+    in its own slot (its CPU) when its group runs out; a group smaller than the pool does not hold a worker back."""
+    before = descendants(os.getpid())
+    sizes = {"a": 1, "b": 6, "c": 5, "d": 4}
+    tasks = {f"{g}{k}": (where, (k,)) for g, n in sizes.items() for k in range(n)}
+    done: dict = {}
+    log = tmp_path / "starts"
+    workers.run(tasks, 2, remember_group, (str(log),), on_done=done.__setitem__, group=lambda key: key[0])
+    assert set(done) == set(tasks)
+    groups_of: dict[int, set[str]] = {}
+    for key, (pid, started_for, *_) in done.items():
+        assert started_for == key[0], key
+        groups_of.setdefault(pid, set()).add(key[0])
+    assert all(len(g) == 1 for g in groups_of.values())
+    assert {slot for _, _, slot, *_ in done.values()} == {"0", "1"}
+    moments = sorted(moment for *_, start, end in done.values() for moment in ((start, 1), (end, -1)))
+    running = [sum(step for _, step in moments[:k + 1]) for k in range(len(moments))]
+    assert max(running) == 2  # a successor started early waits for its turn: never three tasks at once
+    starts = log.read_text().split()
+    assert starts.count("a") == 1  # one task: one worker; the other started for "b" at once
+    assert len(starts) <= len(sizes) + 2, starts  # every group started once, and at most two joined late
+    assert _own_workers_gone(before)
+
+
+def test_a_task_that_loses_its_worker_goes_back_to_its_own_group(tmp_path):
+    done, lost = {}, {}
+    tasks = {"a-killer": (die, (0,)), **{f"b{k}": (where, (k,)) for k in range(3)}}
+    workers.run(tasks, 2, remember_group, (str(tmp_path / "starts"),), on_done=done.__setitem__,
+                on_lost=lost.__setitem__, group=lambda key: key[0])
+    assert list(lost) == ["a-killer"] and "exit code 3" in lost["a-killer"]
+    assert {key: value[1] for key, value in done.items()} == {f"b{k}": "b" for k in range(3)}
+
+
+def test_the_next_group_is_the_first_without_a_worker_then_the_longest():
+    queue = workers._Queue(["a1", "a2", "b1", "c1", "c2", "c3"], lambda key: key[0])
+    assert queue.next_group(set()) == "a"
+    assert queue.next_group({"a"}) == "b"
+    assert queue.next_group({"a", "b", "c"}) == "c"  # all served: where most is waiting
+    assert [queue.take("b"), queue.take("b")] == ["b1", None]
+    queue.put_back("b1")
+    assert queue.take("b") == "b1" and len(queue) == 5
+    assert workers._Queue([], None).next_group(set()) is None
