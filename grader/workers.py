@@ -112,7 +112,8 @@ class _Worker:
     retired: bool = False
     """Stopped by the parent because its group has no task left for it (not a death: nothing is charged)."""
     parked: bool = False
-    """Ready, and waiting for a turn: started early for the next group while ``workers`` others still grade."""
+    """Ready, and waiting for its turn: started early for the next group while its predecessor (the worker in its
+    slot) still grades."""
 
 
 def _deadline(worker: _Worker, task_seconds: float | None) -> float | None:
@@ -267,8 +268,8 @@ def run(
     def give(worker: _Worker) -> None:
         """Send ``worker`` its next task; or nothing yet (a successor waits for its predecessor to finish), stop it
         (its group is done and others wait) or tell it to exit (nothing left)."""
-        if sum(w.key is not None for w in live) >= workers:
-            worker.parked = True
+        if any(w.key is not None for w in live if w.number == worker.number):
+            worker.parked = True  # a successor runs nothing beside its predecessor: one grader per slot, per CPU
             return
         worker.parked = False
         key = queue.take(worker.group)
@@ -289,7 +290,7 @@ def run(
             spawn(worker.number)  # its group is nearly done: its successor starts now, beside it, and waits
 
     def dispatch() -> None:
-        """Give a task to each successor that was waiting, as far as ``workers`` allow."""
+        """Give a task to each successor that was waiting and whose predecessor is done."""
         for worker in list(live):
             if worker.parked and worker.ready:
                 give(worker)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 
@@ -124,3 +125,22 @@ def test_the_next_group_is_the_first_without_a_worker_then_the_longest():
     queue.put_back("b1")
     assert queue.take("b") == "b1" and len(queue) == 5
     assert workers._Queue([], None).next_group(set()) is None
+
+
+def nap(seconds: float) -> tuple[str, float, float]:
+    start = time.monotonic()
+    time.sleep(seconds)
+    return os.environ[WORKER_ENV], start, time.monotonic()
+
+
+def test_a_successor_waits_for_its_own_predecessor(tmp_path):
+    """Both slots' successors are ready while slot 0 still grades its slow last task and slot 1 has just finished:
+    slot 1's successor runs, slot 0's waits (two graders on one CPU would leave the other idle)."""
+    tasks = {"a0": (nap, (2.0,)), "b0": (nap, (1.0,)), **{f"c{k}": (nap, (0.05,)) for k in range(6)}}
+    done: dict = {}
+    workers.run(tasks, 2, remember_group, (str(tmp_path / "starts"),), on_done=done.__setitem__,
+                group=lambda key: key[0])
+    assert set(done) == set(tasks)
+    for slot in ("0", "1"):
+        spans = sorted((start, end) for number, start, end in done.values() if number == slot)
+        assert all(end <= later for (_, end), (later, _) in itertools.pairwise(spans)), (slot, spans)
