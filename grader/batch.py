@@ -403,8 +403,10 @@ def grade_course(
     An assignment whose inputs cannot be read (an unknown name, a missing path, an export that is not a zip) is
     left out and named in :attr:`CourseResult.failed`; the others are graded (with ``strict``, as
     :func:`grade_batch`, its error is raised before anything is graded). A worker that cannot start raises
-    :class:`BatchError`: nothing could be graded. Each assignment's ``grades.csv`` (or shard record) is written as
-    soon as its last submission has a result, so a course stopped midway keeps the assignments it finished.
+    :class:`BatchError` once the submissions being graded have their results: those graded before it are kept
+    (its message says how many), and nothing more is graded. Each assignment's ``grades.csv`` (or shard record) is
+    written as soon as its last submission has a result, so a course stopped midway keeps the assignments it
+    finished.
     """
     from grader.shards import record, resolve
     from grader.suites import suite_path
@@ -526,7 +528,12 @@ def _run_pool(tasks: list[tuple[str, Job, Path, str]], workers: int, finished: i
                      folder=lambda number: str(scratch.folder(f"w{number}")), task_seconds=budget,
                      group=lambda key: keyed[key][0])
         except pool.WorkerStartError as exc:
-            raise BatchError(f"{exc}; nothing was graded") from None
+            graded_now = count - finished
+            if not graded_now:
+                raise BatchError(f"{exc}; nothing was graded") from None
+            # a course's later assignment, whose worker starts mid-run: what was graded before it stands
+            raise BatchError(f"{exc}; the {graded_now} submission(s) graded before it are kept, with the gradebook of "
+                             "every assignment finished: run the same command again to grade the rest") from None
     return count
 
 

@@ -23,9 +23,10 @@ leave nothing behind:
   one group's libraries at a time, and what it grades never depends on the
   groups graded before;
 * a worker that cannot start makes the batch fail with
-  :class:`WorkerStartError` (nothing could be graded: no task is charged for
-  it), while a worker lost during a task (killed, crashed, over its time) costs
-  that task one of its attempts.
+  :class:`WorkerStartError` once the tasks already running have ended (their
+  results stand; no task is charged for it, none starts after it), while a
+  worker lost during a task (killed, crashed, over its time) costs that task
+  one of its attempts.
 """
 
 from __future__ import annotations
@@ -250,6 +251,7 @@ def run(
     tries: Counter[str] = Counter()
     live: list[_Worker] = []
     started = start_deaths = 0
+    failed = ""  # why a worker could not start: no task is given out any more, and the run raises once the rest end
 
     def spawn(slot: int | None = None) -> None:
         """Start a worker in ``slot`` (by default the first free one: a replacement keeps the CPU of the one it
@@ -268,6 +270,10 @@ def run(
     def give(worker: _Worker) -> None:
         """Send ``worker`` its next task; or nothing yet (a successor waits for its predecessor to finish), stop it
         (its group is done and others wait) or tell it to exit (nothing left)."""
+        if failed:  # a worker could not start: nothing more is given out, the run stops once the tasks running end
+            worker.key, worker.retired = None, True
+            _kill(worker)
+            return
         if any(w.key is not None for w in live if w.number == worker.number):
             worker.parked = True  # a successor runs nothing beside its predecessor: one grader per slot, per CPU
             return
@@ -285,7 +291,8 @@ def run(
             if key is not None:
                 queue.put_back(key)
             return
-        if key is not None and group is not None and queue.waiting(worker.group) <= LEAD < len(queue) \
+        left = queue.waiting(worker.group)
+        if key is not None and group is not None and left <= LEAD and len(queue) > left \
                 and sum(w.number == worker.number for w in live) == 1:
             spawn(worker.number)  # its group is nearly done: its successor starts now, beside it, and waits
 
@@ -319,7 +326,8 @@ def run(
                     if message is None:
                         worker.lost = worker.lost or "the worker's pipe closed"
                     elif message[0] == "init-error":
-                        raise WorkerStartError(f"a grading worker could not start: {message[1]}")
+                        failed = failed or f"a grading worker could not start: {message[1]}"
+                        worker.lost = "it could not start"
                     elif message[0] == "ready":
                         worker.ready = True
                         give(worker)
@@ -350,12 +358,19 @@ def run(
                         start_deaths += 1  # killed from outside while starting: tried again, a few times
                         if start_deaths > _START_RETRIES:
                             why = worker.lost if overdue else f"exit code {worker.proc.exitcode}"
-                            raise WorkerStartError(f"grading workers kept dying while starting (last: {why})")
+                            failed = failed or f"grading workers kept dying while starting (last: {why})"
                     if worker.key is not None:
                         lose(worker.key, worker.lost if overdue else
                              f"the grading worker died (exit code {worker.proc.exitcode})")
-                    if queue and free_slot():
+                    if queue and free_slot() and not failed:
                         spawn()
             dispatch()
+            if failed:
+                for worker in live:
+                    if worker.key is None and not worker.retired:  # idle, waiting for a turn, or still starting
+                        worker.retired = True
+                        _kill(worker)
     finally:
         _stop_all(live)
+    if failed:
+        raise WorkerStartError(failed)

@@ -122,6 +122,32 @@ def test_a_worker_that_cannot_start_is_one_batch_error_with_exit_status_2(built,
     assert not scratch_roots(os.getpid(), ("/tmp", "/var/tmp", "/dev/shm", str(Path(os.environ.get("TMPDIR", "/tmp")))))
 
 
+
+def test_a_later_assignment_whose_worker_cannot_start_keeps_what_was_graded(built, solution, tmp_path, monkeypatch):
+    """A course's second assignment gets its worker mid-run: when that worker cannot start, the submission being
+    graded still gets its result, the first assignment keeps its gradebook, and the message says so."""
+    from grader.batch import Batch, BatchError, grade_course
+    from grader.sandbox import preload
+
+    other = "retraining_roi"
+    for name, notebook in ((A, solution), (other, json.loads((built.solutions / f"{other}.ipynb").read_text()))):
+        (tmp_path / "in" / name).mkdir(parents=True)
+        (tmp_path / "in" / name / "alice.ipynb").write_text(json.dumps(notebook))
+    real = preload.modules_for
+    # the forkserver refuses a preload list that is not made of module names: the second assignment's worker fails
+    monkeypatch.setattr(preload, "modules_for", lambda paths, name: real(paths, name) if name == A else [0])
+    before = descendants(os.getpid())
+    out = tmp_path / "out"
+    batches = [Batch(name, (tmp_path / "in" / name,), out / name) for name in (A, other)]
+    kept_message = r"could not start.*TypeError.*the 1 submission\(s\) graded before it are kept"
+    with pytest.raises(BatchError, match=kept_message):
+        grade_course(batches, workers=1)
+    kept = _results(out / A, "alice")
+    assert kept["extra_data"]["final"] and kept["score"] == sum(t["max_score"] for t in kept["tests"]) > 0
+    assert (out / A / "grades.csv").is_file() and not (out / other / "grades.csv").exists()
+    assert not list((out / other).rglob("results.json"))
+    assert not {p for p in alive(descendants(os.getpid()) - before) if b"resource_tracker" not in _cmdline(p)}
+
 # -- 2. export zips ----------------------------------------------------------------------------------------------
 
 PEOPLE = ("submission_1:\n  :submitters:\n  - :name: Alice A\n    :email: a@uni.edu\n    :sid: '1'\n"

@@ -72,7 +72,7 @@ _GROUP: list = []
 def remember_group(log: str, kind: str) -> None:
     _GROUP.append(kind)
     with open(log, "a") as fh:
-        fh.write(f"{kind}\n")
+        fh.write(f"{kind} {time.monotonic()}\n")
 
 
 def where(x: int) -> tuple[int, str, str, float, float]:
@@ -101,7 +101,7 @@ def test_a_worker_runs_one_group_and_a_replacement_keeps_its_slot(tmp_path):
     moments = sorted(moment for *_, start, end in done.values() for moment in ((start, 1), (end, -1)))
     running = [sum(step for _, step in moments[:k + 1]) for k in range(len(moments))]
     assert max(running) == 2  # a successor started early waits for its turn: never three tasks at once
-    starts = log.read_text().split()
+    starts = [line.split()[0] for line in log.read_text().splitlines()]
     assert starts.count("a") == 1  # one task: one worker; the other started for "b" at once
     assert len(starts) <= len(sizes) + 2, starts  # every group started once, and at most two joined late
     assert _own_workers_gone(before)
@@ -144,3 +144,33 @@ def test_a_successor_waits_for_its_own_predecessor(tmp_path):
     for slot in ("0", "1"):
         spans = sorted((start, end) for number, start, end in done.values() if number == slot)
         assert all(end <= later for (_, end), (later, _) in itertools.pairwise(spans)), (slot, spans)
+
+
+def start_unless_b(log: str, kind: str) -> None:
+    if kind == "b":
+        raise ImportError("no such module: group b's start failed")
+    remember_group(log, kind)
+
+
+def test_a_worker_that_cannot_start_mid_run_stops_it_after_the_task_running(tmp_path):
+    """Group b's worker starts (early) while group a's last task runs: its failure stops the run, but only once that
+    task has its result; nothing of group b runs."""
+    before = descendants(os.getpid())
+    done: dict = {}
+    tasks = {"a0": (nap, (3.0,)), **{f"b{k}": (nap, (0.0,)) for k in range(4)}}
+    with pytest.raises(workers.WorkerStartError, match="could not start: ImportError: no such module: group b"):
+        workers.run(tasks, 1, start_unless_b, (str(tmp_path / "starts"),), on_done=done.__setitem__,
+                    group=lambda key: key[0])
+    assert list(done) == ["a0"]
+    assert _own_workers_gone(before)
+
+
+def test_a_small_next_group_is_started_before_it_is_needed(tmp_path):
+    """The next group's worker starts while the last task of the group before runs, even when the next group is
+    smaller than the lead."""
+    log = tmp_path / "starts"
+    done: dict = {}
+    workers.run({"a0": (nap, (1.5,)), "b0": (nap, (0.0,))}, 1, remember_group, (str(log),),
+                on_done=done.__setitem__, group=lambda key: key[0])
+    started = dict(line.split() for line in log.read_text().splitlines())
+    assert float(started["b"]) < done["a0"][2]
