@@ -196,10 +196,11 @@ class _Queue:
         """``key`` again, first of its group (a task that lost its worker)."""
         self._waiting.setdefault(self._group(key), deque()).appendleft(key)
 
-    def next_group(self, served: set[Hashable]) -> Hashable:
+    def next_group(self, served: set[Hashable], other_than: Hashable = None) -> Hashable:
         """The group a new worker should take: the first with tasks waiting and no worker in ``served``, else the
-        one with the most tasks waiting (``None`` when nothing waits)."""
-        waiting = {kind: len(keys) for kind, keys in self._waiting.items() if keys}
+        one with the most tasks waiting (``None`` when nothing waits); never ``other_than`` (a successor's choice
+        leaves out its predecessor's group, which that one finishes)."""
+        waiting = {kind: len(keys) for kind, keys in self._waiting.items() if keys and kind != other_than}
         free = [kind for kind in waiting if kind not in served]
         if free:
             return free[0]
@@ -253,13 +254,13 @@ def run(
     started = start_deaths = 0
     failed = ""  # why a worker could not start: no task is given out any more, and the run raises once the rest end
 
-    def spawn(slot: int | None = None) -> None:
+    def spawn(slot: int | None = None, other_than: Hashable = None) -> None:
         """Start a worker in ``slot`` (by default the first free one: a replacement keeps the CPU of the one it
-        replaces) for the group that needs one most."""
+        replaces) for the group that needs one most, other than ``other_than``."""
         nonlocal started
         if slot is None:
             slot = min(set(range(workers)) - {w.number for w in live})
-        kind = queue.next_group({w.group for w in live})
+        kind = queue.next_group({w.group for w in live}, other_than)
         args = init_args if group is None else (*init_args, kind)
         live.append(_start(ctx, slot, folder(started) if folder else None, init, args, kind))
         started += 1
@@ -294,7 +295,7 @@ def run(
         left = queue.waiting(worker.group)
         if key is not None and group is not None and left <= LEAD and len(queue) > left \
                 and sum(w.number == worker.number for w in live) == 1:
-            spawn(worker.number)  # its group is nearly done: its successor starts now, beside it, and waits
+            spawn(worker.number, worker.group)  # its group nearly done: its successor starts now, beside it, and waits
 
     def dispatch() -> None:
         """Give a task to each successor that was waiting and whose predecessor is done."""

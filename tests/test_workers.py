@@ -121,6 +121,7 @@ def test_the_next_group_is_the_first_without_a_worker_then_the_longest():
     assert queue.next_group(set()) == "a"
     assert queue.next_group({"a"}) == "b"
     assert queue.next_group({"a", "b", "c"}) == "c"  # all served: where most is waiting
+    assert queue.next_group({"a", "b", "c"}, other_than="c") == "a"  # a successor never takes its predecessor's
     assert [queue.take("b"), queue.take("b")] == ["b1", None]
     queue.put_back("b1")
     assert queue.take("b") == "b1" and len(queue) == 5
