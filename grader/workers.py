@@ -259,14 +259,14 @@ def run(
         replaces) for the group that needs one most, other than ``other_than``."""
         nonlocal started
         if slot is None:
-            slot = min(set(range(workers)) - {w.number for w in live})
+            slot = min(free_slots())
         kind = queue.next_group({w.group for w in live}, other_than)
         args = init_args if group is None else (*init_args, kind)
         live.append(_start(ctx, slot, folder(started) if folder else None, init, args, kind))
         started += 1
 
-    def free_slot() -> bool:
-        return len({w.number for w in live}) < workers
+    def free_slots() -> set[int]:
+        return set(range(workers)) - {w.number for w in live}
 
     def give(worker: _Worker) -> None:
         """Send ``worker`` its next task; or nothing yet (a successor waits for its predecessor to finish), stop it
@@ -300,7 +300,7 @@ def run(
     def dispatch() -> None:
         """Give a task to each successor that was waiting and whose predecessor is done."""
         for worker in list(live):
-            if worker.parked and worker.ready:
+            if worker.parked:  # set only by give(), so only for a worker that is ready
                 give(worker)
 
     def lose(key: str, reason: str) -> None:
@@ -363,7 +363,7 @@ def run(
                     if worker.key is not None:
                         lose(worker.key, worker.lost if overdue else
                              f"the grading worker died (exit code {worker.proc.exitcode})")
-                    if queue and free_slot() and not failed:
+                    if queue and free_slots() and not failed:
                         spawn()
             dispatch()
             if failed:
