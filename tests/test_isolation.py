@@ -345,7 +345,8 @@ loot = "DISK " + " ".join(out) + f" wrote {{written >> 20}} MiB, depth {{depth}}
     "what_the_child_sees": """
 import sys, multiprocessing, multiprocessing.process as mpp
 seen = [("argv", repr(sys.argv) + repr(getattr(sys, "orig_argv", []))), ("environment", repr(dict(os.environ))),
-        ("sys.path", repr(sys.path)), ("multiprocessing", repr(mpp.ORIGINAL_DIR))]
+        ("sys.path", repr(sys.path)), ("multiprocessing", repr(mpp.ORIGINAL_DIR)),
+        ("import finders", repr([(k, getattr(f, "path", "")) for k, f in list(sys.path_importer_cache.items())]))]
 frame, depth = sys._getframe(), 0
 while frame is not None and depth < 60:
     seen.append((f"frame {{frame.f_code.co_name}}", frame.f_code.co_filename))

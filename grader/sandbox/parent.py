@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 _PRELOAD = ["grader.sandbox.child"]
+"""Imported by the forkserver after the scientific stack: it ends the forkserver's start by readying what every child
+inherits (:func:`grader.sandbox.child._ready_forkserver`: the seccomp program, a frozen heap) and by hiding the
+grader's own modules, after which no ``grader`` module can be imported there."""
 _CONTEXT: mp.context.BaseContext | None = None
 _SPAWN_LOCK = threading.Lock()
 
@@ -72,8 +75,9 @@ def _context(preload: Sequence[str] | None = None) -> mp.context.BaseContext:
 
             preload = child.PRELOAD
         ctx = mp.get_context("forkserver")
-        # the forkserver imports these in order (ImportError ignored); the parent never imports them for the child
-        ctx.set_forkserver_preload([*_PRELOAD, *preload])
+        # the forkserver imports these in order (ImportError ignored), the child module last (_PRELOAD); the parent
+        # never imports them for the child
+        ctx.set_forkserver_preload([*(name for name in preload if name not in _PRELOAD), *_PRELOAD])
         _CONTEXT = ctx
     return _CONTEXT
 
