@@ -69,3 +69,47 @@ def test_the_import_finders_a_child_keeps_name_no_folder_of_the_grader():
     for text in seen["keys"] + seen["paths"]:
         assert text != str(REPO) and not any(text == h or text.startswith(h + os.sep) for h in hidden), text
     assert any("site-packages" in k or "python3" in k for k in seen["keys"]), seen["keys"]
+
+
+def _seccomp_in_a_fork(template: object) -> str:
+    """In a forked child: the filter put up by ``isolation._seccomp`` with ``template`` as the forkserver's, then a
+    signal to the parent, one to itself and a fork tried; what happened, as text."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        outcome = "?"
+        try:
+            isolation._prctl(isolation._PR_SET_NO_NEW_PRIVS, 1)
+            isolation._filter_template = lambda: template
+            applied = isolation.Applied()
+            isolation._seccomp(applied)
+            tried = []
+            attempts = (("parent", lambda: os.kill(os.getppid(), 0)), ("self", lambda: os.kill(os.getpid(), 0)),
+                        ("fork", os.fork))
+            for what, attempt in attempts:
+                try:
+                    if attempt() == 0:  # a fork that went through: the new process leaves at once
+                        os._exit(0)
+                    tried.append(f"{what} allowed")
+                except PermissionError:
+                    tried.append(f"{what} refused")
+            outcome = f"{applied.layers} {applied.failed} " + ", ".join(tried)
+        except BaseException as exc:
+            outcome = f"error {exc!r}"
+        finally:
+            os.write(write, outcome.encode()[:4000])
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as fh:
+        return fh.read().decode()
+
+
+@pytest.mark.parametrize("made", ["template", "no template"])
+def test_the_filter_a_child_puts_up_refuses_other_processes_either_way(made):
+    """From the forkserver's template, or built and loaded by libseccomp when no template could be made: a signal
+    to another process and a new process are refused, a signal to itself is not."""
+    pytest.importorskip("pyseccomp")
+    template = isolation._filter_template() if made == "template" else "failed: no template (tested)"
+    assert not isinstance(isolation._filter_template(), str)
+    assert _seccomp_in_a_fork(template) == "['seccomp'] {} parent refused, self allowed, fork refused"
