@@ -19,10 +19,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import opsmath
+import opsmath as _opsmath
 from grader.carry import compare, compare_answer
 from grader.checks import GradingFailure, check_close, check_equal, require_array, self_check, self_check_close
-from grader.suites.shared import test_prediction_recorded  # noqa: F401 - collected by pytest
+from grader.suites.shared import remembering, test_prediction_recorded  # noqa: F401 - collected by pytest
+
+opsmath = remembering(_opsmath, "break_even_models", "team_capacity_models")
+"""The reference as this suite asks it: the same question to ``break_even_models`` (20-30 ms when no fleet size
+qualifies) or ``team_capacity_models`` is answered once per worker, not once per notebook."""
 
 
 def _model(**kwargs: float) -> opsmath.ToilModel:
