@@ -686,10 +686,10 @@ def _filter_template() -> tuple[bytes, tuple[int, ...]] | str:
     """The filter program with :data:`_PID_PLACEHOLDER` for the pid, and the instructions that hold it; or why it
     cannot be built (``"missing: ..."``: no libseccomp; ``"failed: ..."``: it refused a rule).
 
-    Built once per process, at the forkserver's start (:mod:`grader.sandbox.warm`), so that a child only writes its
-    pid into a copy and hands it to the kernel (:func:`_seccomp`): building the 117 rules and generating the program
-    took 3.7 ms of each child's 7 ms of walls. The program is the one libseccomp generates for the child's own pid
-    (``tests/test_sandbox_start.py`` compares them byte for byte).
+    Built once per process, at the forkserver's start (:func:`grader.sandbox.child._ready_forkserver`), so that
+    a child only writes its pid into a copy and hands it to the kernel (:func:`_seccomp`): building the 117 rules and
+    generating the program took 3.7 ms of each child's 7 ms of walls. The program is the one libseccomp generates for
+    the child's own pid (``tests/test_sandbox_start.py`` compares them byte for byte).
     """
     try:
         import pyseccomp as seccomp
