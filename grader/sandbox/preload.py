@@ -61,8 +61,8 @@ def imported_modules(text: str, top_level_only: bool = False) -> set[str]:
     """
     found: set[str] = set()
     for line in text.replace("\\n", "\n").splitlines():
-        if top_level_only and not line.startswith(("import ", "from ")):
-            continue
+        if "import" not in line or (top_level_only and not line.startswith(("import ", "from "))):
+            continue  # both statements need the word: most of a notebook's lines are skipped here
         for m in _STATEMENT.finditer(line):
             if m.group(1):
                 found.add(m.group(1))
