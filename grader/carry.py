@@ -29,7 +29,7 @@ import pytest
 from grader.checks import GraderError, GradingFailure, WrongType, check_close, describe_call, require_computed
 from grader.outcomes import StudentCallFailed
 
-__all__ = ["carry_forward", "compare", "compare_answer"]
+__all__ = ["carry_forward", "compare", "compare_answer", "typed_key"]
 
 _UNSET: Any = object()
 
@@ -364,9 +364,22 @@ _THROUGH_REFERENCE: dict[tuple[Any, ...], Any] = {}
 _THROUGH_REFERENCE_KEPT = 1024
 
 
-def _plain_key(values: Iterable[Any]) -> tuple[Any, ...] | None:
-    """``values`` with their exact types, when every one is a plain scalar (``None`` otherwise): ``1``, ``1.0`` and
-    ``True`` are equal keys to a dict, but not always equal arguments to a function."""
+def typed_key(values: Iterable[Any]) -> tuple[Any, ...] | None:
+    """A dictionary key for the arguments ``values`` that keeps their exact types, or ``None`` unless every one is a
+    plain scalar (``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``, ``None``): ``1``, ``1.0`` and
+    ``True`` are one key to a dict, but not always one argument to a function. Error carried forward keys its
+    reference questions with it, and so does :func:`grader.suites.shared.remembered`.
+
+    Parameters
+    ----------
+    values : iterable
+        The arguments, positional then keyword values.
+
+    Returns
+    -------
+    tuple or None
+        ``(type name, value)`` for each value, in order.
+    """
     items = tuple(values)
     if not all(type(v) in _SCALARS for v in items):
         return None
@@ -386,7 +399,7 @@ def _through_reference(assignment: str, track: str, name: str, graded: frozenset
     from grader import dependencies
 
     args, kwargs = call_args if call_args is not None else ((), {})
-    plain = _plain_key((*args, *kwargs.values()))
+    plain = typed_key((*args, *kwargs.values()))
     key = None if plain is None else (assignment, track, name, graded, call_args is None, plain, tuple(kwargs))
     if key is not None and key in _THROUGH_REFERENCE:
         return _THROUGH_REFERENCE[key]

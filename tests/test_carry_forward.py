@@ -606,3 +606,14 @@ def test_the_reference_kind_is_remembered_only_for_the_very_same_objects():
     assert carry._reference_kind(lambda t: t, ([1, 2],), {}) == "a list"
     assert carry._reference_kind(lambda t: t, ([1, 2],), {}) == "a list"  # not remembered: lists cannot be
     assert carry._reference_kind(lambda t: 1 / 0, (table,), {}) is None
+
+
+def test_typed_key_keeps_each_argument_s_exact_type_and_refuses_what_is_not_a_plain_scalar():
+    from grader.carry import typed_key
+
+    keys = [typed_key((1,)), typed_key((1.0,)), typed_key((True,)), typed_key((1 + 0j,))]
+    assert len(set(keys)) == 4  # equal as dict keys, not as arguments
+    assert typed_key((2, "x", None, b"y")) == (("int", 2), ("str", "x"), ("NoneType", None), ("bytes", b"y"))
+    assert typed_key(()) == ()
+    for other in (np.float64(1.0), [1], (1,), np.array([1.0])):
+        assert typed_key((1, other)) is None

@@ -13,22 +13,22 @@ from typing import Any, TypeVar
 
 import pytest
 
-from grader.carry import _plain_key
+from grader.carry import typed_key
 from grader.checks import GradingFailure
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PLAIN = (bool, int, float, str, type(None))
-"""Answers kept (immutable); a question's arguments are keyed by :func:`grader.carry._plain_key`, as error carried
+"""Answers kept (immutable); a question's arguments are keyed by :func:`grader.carry.typed_key`, as error carried
 forward keys its own reference questions."""
 REMEMBERED = 4096
 """Answers one remembered reference function keeps (the first ones asked; later questions are computed each time)."""
 
 
 def _key(value: Any) -> Any:
-    """A dictionary key for ``value`` that keeps its exact type (:func:`grader.carry._plain_key`), or ``None`` when it
+    """A dictionary key for ``value`` that keeps its exact type (:func:`grader.carry.typed_key`), or ``None`` when it
     is not a plain scalar or a frozen dataclass of plain scalars (``1``, ``1.0`` and ``True`` are one key to a dict,
     not always one argument)."""
-    plain = _plain_key((value,))
+    plain = typed_key((value,))
     if plain is not None:
         return plain[0]
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:
