@@ -18,9 +18,9 @@ sizes, for checking that the script works; its figures are not the targets' and 
    start-ups of about 1 s each, which a second worker cannot share) and, beside them, by one ``opsgrade course``
    (one command and one pool over the six assignments, as a TA regrades a course and as each cluster shard runs; a
    worker holds one assignment at a time, the next one's worker starting beside it while it finishes). Targets, for
-   each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside the most it can be here,
-   :func:`attainable`: this machine's own ceiling, two processes of pure-Python work measured in the same step, and
-   the start-ups a second worker cannot share, from step 4's warm-up); peak memory per worker <= 300 MB, a worker
+   each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside this machine's own ceiling, two
+   processes of pure-Python work, measured in the same step: itself a single reading, 1.70-1.88x over four runs, and
+   no bound: one ``opsgrade course`` reached 1.89x beside a 1.70x reading); peak memory per worker <= 300 MB, a worker
    being its whole process group (the worker, its sandbox forkserver and the sandbox child: sampled every 0.25 s,
    proportional set size, so pages the forkserver shares with its children count once), in passes of its own after
    the timed ones (one per way and worker count): the sampler takes about 4 % of a core, which a timed pass at two
@@ -260,19 +260,6 @@ def cpu_ceiling(repeats: int = 3, n: int = 20_000_000) -> float:
             proc.join()
         ratios.append(serial / (time.perf_counter() - start))
     return statistics.median(ratios)
-
-
-def attainable(one_worker_s: float, start_ups: int, start_up_s: float, ceiling: float) -> float:
-    """The most 1 -> 2 workers can gain here: Amdahl's law with the commands' start-ups as the serial part and the
-    machine's own ceiling as the parallel part's speed-up, ``T1 / (k x s + (T1 - k x s) / ceiling)``.
-
-    A start-up (the CLI, the worker's imports, the first submission's: the flatness fit's warm-up ``s``) does not get
-    shorter with a second worker: at one worker it already has the second core, where the sandbox's forkserver
-    imports beside the worker. One ``opsgrade grade`` per assignment pays ``k = 6`` of them, one ``opsgrade course``
-    one (its later workers start beside the earlier ones' last submissions).
-    """
-    serial = min(start_ups * start_up_s, one_worker_s)
-    return one_worker_s / (serial + (one_worker_s - serial) / ceiling)
 
 
 def run_course(rows: list[dict], workers: int, work: Path) -> dict:
@@ -558,13 +545,10 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
         "scaling_1_to_2": warm["speedup"], "flat_growth": flat["max_growth"],
         "warm_ratio_1_worker_course": course_rate / otter_rate,
         "peak_worker_mb_course": warm["course_peak_worker_pss_mb"], "scaling_1_to_2_course": warm["course_speedup"]}
-    bounds = {"scaling_1_to_2": attainable(warm["wall_s"][1], len(names), flat["warm_up_s"], warm["machine_ceiling"]),
-              "scaling_1_to_2_course": attainable(warm["course_wall_s"][1], 1, flat["warm_up_s"],
-                                                  warm["machine_ceiling"])}
     met = {k: (v <= TARGETS[k] if k in ("slowest_cold_execution_s", "peak_worker_mb", "peak_worker_mb_course",
                                          "flat_growth")
                else v >= TARGETS[k]) for k, v in figures.items()}
-    report["figures"], report["met"], report["attainable_1_to_2"] = figures, met, bounds
+    report["figures"], report["met"] = figures, met
     report["minutes"] = (time.monotonic() - began) / 60
     report["machine"]["loadavg_at_end"] = os.getloadavg()
 
@@ -611,15 +595,13 @@ def run_targets(args: argparse.Namespace, names: list[str]) -> None:
         (f"warm {sizes['warm']}/assignment, 1 worker vs otter", f"{shown(figures['warm_ratio_1_worker'], 20)}x",
          ">= 20x", "warm_ratio_1_worker"),
         ("peak memory per worker", f"{figures['peak_worker_mb']:.0f} MB", "<= 300 MB", "peak_worker_mb"),
-        ("1 -> 2 workers", f"{shown(figures['scaling_1_to_2'], 1.8, 2)}x (at most {bounds['scaling_1_to_2']:.2f}x)",
-         ">= 1.8x", "scaling_1_to_2"),
+        ("1 -> 2 workers", f"{shown(figures['scaling_1_to_2'], 1.8, 2)}x", ">= 1.8x", "scaling_1_to_2"),
         ("  warm, one `opsgrade course`, 1 worker vs otter", f"{shown(figures['warm_ratio_1_worker_course'], 20)}x",
          ">= 20x", "warm_ratio_1_worker_course"),
         ("  its peak memory per worker", f"{figures['peak_worker_mb_course']:.0f} MB", "<= 300 MB",
          "peak_worker_mb_course"),
-        ("  its 1 -> 2 workers",
-         f"{shown(figures['scaling_1_to_2_course'], 1.8, 2)}x (at most {bounds['scaling_1_to_2_course']:.2f}x)",
-         ">= 1.8x", "scaling_1_to_2_course"),
+        ("  its 1 -> 2 workers", f"{shown(figures['scaling_1_to_2_course'], 1.8, 2)}x", ">= 1.8x",
+         "scaling_1_to_2_course"),
         ("per-submission cost vs batch size", f"grows at most {figures['flat_growth']:.2f}x", "flat (<= 1.10x)",
          "flat_growth"),
     ]
