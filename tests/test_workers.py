@@ -100,7 +100,9 @@ def test_a_worker_runs_one_group_and_a_replacement_keeps_its_slot(tmp_path):
     assert {slot for _, _, slot, *_ in done.values()} == {"0", "1"}
     moments = sorted(moment for *_, start, end in done.values() for moment in ((start, 1), (end, -1)))
     running = [sum(step for _, step in moments[:k + 1]) for k in range(len(moments))]
-    assert max(running) == 2  # a successor started early waits for its turn: never three tasks at once
+    # a successor started early waits for its turn: never three tasks at once (two at once is not asserted: on a
+    # loaded machine a slow second start can leave every task to run alone, and the two slots are checked above)
+    assert max(running) <= 2
     starts = [line.split()[0] for line in log.read_text().splitlines()]
     assert starts.count("a") == 1  # one task: one worker; the other started for "b" at once
     assert len(starts) <= len(sizes) + 2, starts  # every group started once, and at most two joined late
