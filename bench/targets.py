@@ -19,8 +19,8 @@ sizes, for checking that the script works; its figures are not the targets' and 
    (one command and one pool over the six assignments, as a TA regrades a course and as each cluster shard runs; a
    worker holds one assignment at a time, the next one's worker starting beside it while it finishes). Targets, for
    each way: one worker >= 20x otter; 1 -> 2 workers >= 1.8x (printed beside this machine's own ceiling, two
-   processes of pure-Python work, measured in the same step: itself a single reading, 1.70-1.88x over four runs, and
-   no bound: one ``opsgrade course`` reached 1.89x beside a 1.70x reading); peak memory per worker <= 300 MB, a worker
+   processes of pure-Python work, measured once in the same step: a reading that moves between runs, not a bound on
+   what the grader can reach); peak memory per worker <= 300 MB, a worker
    being its whole process group (the worker, its sandbox forkserver and the sandbox child: sampled every 0.25 s,
    proportional set size, so pages the forkserver shares with its children count once), in passes of its own after
    the timed ones (one per way and worker count): the sampler takes about 4 % of a core, which a timed pass at two
